@@ -1,0 +1,312 @@
+"""Discretized logistic distributions and their mixtures over ``2**bit_depth`` values.
+
+Symbol ``k`` in ``[0, n)``, ``n = 2**bit_depth``, owns the real interval
+``[k - 0.5, k + 0.5)`` with the two edge bins open (``(-inf, 0.5)`` and
+``[n - 1.5, inf)``), so no mass is lost off the ends. With ``F`` the
+logistic cdf (mean and scale in value units, 0..n-1), the quantized
+cumulative function is::
+
+    C(0) = 0,   C(n) = 2**precision,
+    C(k) = floor(F(k - 0.5) * (2**precision - n)) + k      for 0 < k < n
+
+so every symbol gets ``freq = C(k+1) - C(k) >= 1`` and the frequencies sum
+to ``2**precision``. ``F`` is evaluated with ``vaezip.codecs.detmath`` on a
+snapped argument, which makes ``C`` identical on every machine and
+non-decreasing.
+
+Scales are clamped to ``[SCALE_MIN, SCALE_MAX]`` before use (both sides).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
+from vaezip.codecs.detmath import exp_, sigmoid, snap
+from vaezip.rans import kernels as rk
+from vaezip.rans._jit import jit
+
+SCALE_MIN = 1e-6
+SCALE_MAX = 1e9
+MAX_BIT_DEPTH = 16
+
+
+# -- single logistic ------------------------------------------------------------
+@jit
+def _cdf(k, mean, inv_scale, n, span):
+    """C(k) of one discretized logistic (see the module docstring)."""
+    if k <= 0:
+        return 0
+    if k >= n:
+        return span + n
+    return int(math.floor(sigmoid(snap((k - 0.5 - mean) * inv_scale)) * span)) + k
+
+
+@jit
+def _search(cf, mean, scale, inv_scale, n, span):
+    """The symbol ``x`` with ``C(x) <= cf < C(x+1)``, with ``C(x)`` and ``C(x+1)``.
+
+    Starts at the logistic quantile of ``cf`` (a guess: any start gives the
+    same answer) and gallops outwards, then bisects.
+    """
+    u = (cf + 0.5) / (span + n)
+    x = int(math.floor(mean + scale * math.log(u / (1.0 - u)) + 0.5)) if scale < 1e6 else int(mean)
+    x = min(max(x, 0), n - 1)
+    lo_c = _cdf(x, mean, inv_scale, n, span)
+    if lo_c <= cf:
+        lo = x
+        step = 1
+        hi = x + 1
+        hi_c = _cdf(hi, mean, inv_scale, n, span)
+        while hi_c <= cf:  # gallop up; C(n) > cf always stops it
+            lo, lo_c = hi, hi_c
+            step *= 2
+            hi = min(x + step, n)
+            hi_c = _cdf(hi, mean, inv_scale, n, span)
+    else:
+        hi, hi_c = x, lo_c
+        step = 1
+        lo = x - 1
+        lo_c = _cdf(lo, mean, inv_scale, n, span)
+        while lo_c > cf:  # gallop down; C(0) = 0 <= cf always stops it
+            hi, hi_c = lo, lo_c
+            step *= 2
+            lo = max(x - step, 0)
+            lo_c = _cdf(lo, mean, inv_scale, n, span)
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        mid_c = _cdf(mid, mean, inv_scale, n, span)
+        if mid_c <= cf:
+            lo, lo_c = mid, mid_c
+        else:
+            hi, hi_c = mid, mid_c
+    return lo, lo_c, hi_c
+
+
+@jit
+def _interval_loop(x, mean, scale, n, precision, starts, freqs):
+    span = (1 << precision) - n
+    for i in range(x.shape[0]):
+        inv = 1.0 / scale[i]
+        c0 = _cdf(x[i], mean[i], inv, n, span)
+        starts[i] = c0
+        freqs[i] = _cdf(x[i] + 1, mean[i], inv, n, span) - c0
+
+
+@jit
+def _push_loop(state, tail, length, x, mean, scale, n, precision):
+    span = (1 << precision) - n
+    for i in range(x.shape[0] - 1, -1, -1):
+        inv = 1.0 / scale[i]
+        c0 = _cdf(x[i], mean[i], inv, n, span)
+        c1 = _cdf(x[i] + 1, mean[i], inv, n, span)
+        state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
+    return state, length
+
+
+@jit
+def _pop_loop(state, tail, length, fillers, strict, mean, scale, n, precision, out):
+    span = (1 << precision) - n
+    status = rk.OK
+    for i in range(out.shape[0]):
+        cf = int(rk.peek(state, precision))
+        x, c0, c1 = _search(cf, mean[i], scale[i], 1.0 / scale[i], n, span)
+        out[i] = x
+        state, length, fillers, status = rk.pop_step(
+            state, tail, length, fillers, strict, c0, c1 - c0, precision
+        )
+        if status != rk.OK:
+            break
+    return state, length, fillers, status
+
+
+# -- mixture of K logistics ----------------------------------------------------------
+@jit
+def _softmax(logits, out):
+    """Mixture weights from logits (deterministic ``exp_``; max subtracted)."""
+    top = logits[0]
+    for j in range(1, logits.shape[0]):
+        if logits[j] > top:
+            top = logits[j]
+    total = 0.0
+    for j in range(logits.shape[0]):
+        out[j] = exp_(logits[j] - top)
+        total += out[j]
+    for j in range(logits.shape[0]):
+        out[j] = out[j] / total
+
+
+@jit
+def _mix_cdf(k, weights, means, inv_scales, n, span):
+    if k <= 0:
+        return 0
+    if k >= n:
+        return span + n
+    f = 0.0
+    for j in range(weights.shape[0]):
+        f += weights[j] * sigmoid(snap((k - 0.5 - means[j]) * inv_scales[j]))
+    return int(math.floor(min(f, 1.0) * span)) + k
+
+
+@jit
+def _mix_prepare(i, logits, means, scales, weights, inv_scales):
+    _softmax(logits[i], weights)
+    for j in range(inv_scales.shape[0]):
+        inv_scales[j] = 1.0 / scales[i, j]
+
+
+@jit
+def _mix_interval_loop(x, logits, means, scales, n, precision, starts, freqs):
+    span = (1 << precision) - n
+    weights = np.empty(logits.shape[1])
+    inv_scales = np.empty(logits.shape[1])
+    for i in range(x.shape[0]):
+        _mix_prepare(i, logits, means, scales, weights, inv_scales)
+        c0 = _mix_cdf(x[i], weights, means[i], inv_scales, n, span)
+        starts[i] = c0
+        freqs[i] = _mix_cdf(x[i] + 1, weights, means[i], inv_scales, n, span) - c0
+
+
+@jit
+def _mix_push_loop(state, tail, length, x, logits, means, scales, n, precision):
+    span = (1 << precision) - n
+    weights = np.empty(logits.shape[1])
+    inv_scales = np.empty(logits.shape[1])
+    for i in range(x.shape[0] - 1, -1, -1):
+        _mix_prepare(i, logits, means, scales, weights, inv_scales)
+        c0 = _mix_cdf(x[i], weights, means[i], inv_scales, n, span)
+        c1 = _mix_cdf(x[i] + 1, weights, means[i], inv_scales, n, span)
+        state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
+    return state, length
+
+
+@jit
+def _mix_search(cf, weights, means, inv_scales, n, span):
+    """Bisection for ``C(x) <= cf < C(x+1)``; returns ``(x, C(x), C(x+1))``."""
+    lo, lo_c = 0, 0
+    hi, hi_c = n, span + n
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        mid_c = _mix_cdf(mid, weights, means, inv_scales, n, span)
+        if mid_c <= cf:
+            lo, lo_c = mid, mid_c
+        else:
+            hi, hi_c = mid, mid_c
+    return lo, lo_c, hi_c
+
+
+@jit
+def _mix_pop_loop(state, tail, length, fillers, strict, logits, means, scales, n, precision, out):
+    span = (1 << precision) - n
+    weights = np.empty(logits.shape[1])
+    inv_scales = np.empty(logits.shape[1])
+    status = rk.OK
+    for i in range(out.shape[0]):
+        _mix_prepare(i, logits, means, scales, weights, inv_scales)
+        cf = int(rk.peek(state, precision))
+        x, c0, c1 = _mix_search(cf, weights, means[i], inv_scales, n, span)
+        out[i] = x
+        state, length, fillers, status = rk.pop_step(
+            state, tail, length, fillers, strict, c0, c1 - c0, precision
+        )
+        if status != rk.OK:
+            break
+    return state, length, fillers, status
+
+
+# -- families ---------------------------------------------------------------------------
+def _check_bit_depth(bit_depth: int) -> int:
+    if not isinstance(bit_depth, (int, np.integer)) or not 1 <= bit_depth <= MAX_BIT_DEPTH:
+        raise ValueError(f"bit_depth must be an integer in 1..{MAX_BIT_DEPTH}, got {bit_depth!r}")
+    return int(bit_depth)
+
+
+def _scales(scale, shape, name="scale") -> np.ndarray:
+    s = as_params(scale, shape, name)
+    if np.any(s <= 0):
+        raise ValueError(f"{name} must be positive")
+    return np.clip(s, SCALE_MIN, SCALE_MAX)
+
+
+class DiscretizedLogistic(Family):
+    """One logistic (``mean``, ``scale`` in value units) over ``2**bit_depth`` values.
+
+    Parameters broadcast against the symbols on push; on pop the output has
+    the broadcast shape of ``mean`` and ``scale``.
+    """
+
+    def __init__(self, bit_depth: int = 8, precision: int = 16):
+        self.bit_depth = _check_bit_depth(bit_depth)
+        self.n = 1 << self.bit_depth
+        self.precision = checked_precision(precision, self.n)
+
+    def _params(self, shape, mean, scale):
+        return as_params(mean, shape, "mean"), _scales(scale, shape)
+
+    def push(self, msg, symbols, *, mean, scale) -> None:
+        symbols = np.asarray(symbols)
+        x = as_symbols(symbols, self.n)
+        m, s = self._params(symbols.shape, mean, scale)
+        msg.run_push(_push_loop, x.size, x, m, s, self.n, self.precision)
+
+    def pop(self, msg, *, mean, scale) -> np.ndarray:
+        shape = np.broadcast_shapes(np.shape(mean), np.shape(scale))
+        m, s = self._params(shape, mean, scale)
+        out = np.empty(m.size, dtype=np.int64)
+        msg.run_pop(_pop_loop, m, s, self.n, self.precision, out)
+        return out.reshape(shape)
+
+    def interval(self, symbols, *, mean, scale):
+        symbols = np.asarray(symbols)
+        x = as_symbols(symbols, self.n)
+        m, s = self._params(symbols.shape, mean, scale)
+        starts = np.empty(x.size, dtype=np.int64)
+        freqs = np.empty(x.size, dtype=np.int64)
+        _interval_loop(x, m, s, self.n, self.precision, starts, freqs)
+        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+
+
+class LogisticMixture(Family):
+    """A mixture of K discretized logistics over ``2**bit_depth`` values.
+
+    Parameters have shape ``symbols.shape + (K,)``: ``logits`` (mixture
+    weights before the softmax, which is computed inside with the
+    deterministic ``exp_``), ``means`` and ``scales`` in value units.
+    """
+
+    def __init__(self, bit_depth: int = 8, precision: int = 16):
+        self.bit_depth = _check_bit_depth(bit_depth)
+        self.n = 1 << self.bit_depth
+        self.precision = checked_precision(precision, self.n)
+
+    def _params(self, shape, logits, means, scales):
+        k = np.shape(logits)[-1] if np.ndim(logits) else 1
+        full = tuple(shape) + (k,)
+        lg = as_params(logits, full, "logits").reshape(-1, k)
+        mu = as_params(means, full, "means").reshape(-1, k)
+        sc = _scales(scales, full, "scales").reshape(-1, k)
+        return lg, mu, sc
+
+    def push(self, msg, symbols, *, logits, means, scales) -> None:
+        symbols = np.asarray(symbols)
+        x = as_symbols(symbols, self.n)
+        lg, mu, sc = self._params(symbols.shape, logits, means, scales)
+        msg.run_push(_mix_push_loop, x.size, x, lg, mu, sc, self.n, self.precision)
+
+    def pop(self, msg, *, logits, means, scales) -> np.ndarray:
+        shape = np.broadcast_shapes(np.shape(logits), np.shape(means), np.shape(scales))[:-1]
+        lg, mu, sc = self._params(shape, logits, means, scales)
+        out = np.empty(lg.shape[0], dtype=np.int64)
+        msg.run_pop(_mix_pop_loop, lg, mu, sc, self.n, self.precision, out)
+        return out.reshape(shape)
+
+    def interval(self, symbols, *, logits, means, scales):
+        symbols = np.asarray(symbols)
+        x = as_symbols(symbols, self.n)
+        lg, mu, sc = self._params(symbols.shape, logits, means, scales)
+        starts = np.empty(x.size, dtype=np.int64)
+        freqs = np.empty(x.size, dtype=np.int64)
+        _mix_interval_loop(x, lg, mu, sc, self.n, self.precision, starts, freqs)
+        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
