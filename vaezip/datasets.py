@@ -248,9 +248,9 @@ def _read_png(path: Path) -> tuple[np.ndarray, str]:
         with Image.open(path) as image:
             image.load()
             return _png_pixels(image, path)
+    except DatasetError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, DatasetError):
-            raise
         raise DatasetError(f"{path}: cannot decode PNG: {exc}") from None
 
 
