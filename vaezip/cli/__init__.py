@@ -14,7 +14,9 @@ import click
 from vaezip import __version__
 
 # command name -> (module, attribute, one-line help shown by ``vaezip --help``)
-COMMANDS: dict[str, tuple[str, str, str]] = {}
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "train": ("vaezip.cli.train", "train", "Train a VAE and add it to the model zoo."),
+}
 
 
 class LazyGroup(click.Group):

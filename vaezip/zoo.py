@@ -1,0 +1,159 @@
+"""The model zoo: a registry of trained weights, verified on every load.
+
+The registry is one JSON file, ``zoo.json``, in the models directory::
+
+    {"version": 1,
+     "models": {"mnist": {"arch": "logistic-ar", "config": {...},
+                          "file": "mnist-1a2b3c4d.pt", "sha256": "<64 hex>",
+                          "dataset": "mnist-train", "rates": {...}}}}
+
+``rates`` holds measured figures in bits per dimension (for example
+``test_neg_elbo_bpd`` and ``test_is_bpd`` with ``importance_samples``).
+
+The models directory is ``$VAEZIP_MODELS`` if set, else ``models/`` next to
+the ``vaezip`` package (an editable install or a checkout). ``load_model``
+checks the full sha256 of the weight file before ``torch.load(weights_only=
+True)`` reads it. Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REGISTRY_NAME = "zoo.json"
+REGISTRY_VERSION = 1
+ENV_MODELS = "VAEZIP_MODELS"
+
+
+class ModelError(Exception):
+    """A model that cannot be found, verified or loaded."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One registry entry."""
+
+    name: str
+    arch: str
+    config: dict
+    file: str
+    sha256: str
+    dataset: str = ""
+    rates: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"arch": self.arch, "config": self.config, "file": self.file,
+                "sha256": self.sha256, "dataset": self.dataset, "rates": self.rates}
+
+    @property
+    def input_shape(self) -> tuple[int, int]:
+        return (self.config.get("height", 0), self.config.get("width", 0))
+
+
+def models_dir() -> Path:
+    """Where weight files and ``zoo.json`` live."""
+    env = os.environ.get(ENV_MODELS)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_registry(directory: Path | None = None) -> dict[str, ModelInfo]:
+    """All registered models by name; empty if there is no registry yet."""
+    path = (directory or models_dir()) / REGISTRY_NAME
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        entries = data["models"]
+        return {name: ModelInfo(name=name, **entry) for name, entry in entries.items()}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ModelError(f"unreadable model registry {path}: {error}") from None
+
+
+def write_registry(models: dict[str, ModelInfo], directory: Path | None = None) -> Path:
+    """Write the registry atomically (temporary file, then rename)."""
+    directory = directory or models_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    data = {"version": REGISTRY_VERSION,
+            "models": {name: models[name].to_dict() for name in sorted(models)}}
+    path = directory / REGISTRY_NAME
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".zoo-", suffix=".json")
+    with os.fdopen(handle, "w") as stream:
+        json.dump(data, stream, indent=2, sort_keys=True)
+        stream.write("\n")
+    os.replace(temporary, path)
+    return path
+
+
+def register_model(info: ModelInfo, directory: Path | None = None) -> Path:
+    """Add or replace one entry in the registry; returns the registry path."""
+    models = read_registry(directory)
+    models[info.name] = info
+    return write_registry(models, directory)
+
+
+def list_models(directory: Path | None = None) -> list[ModelInfo]:
+    """Registered models, sorted by name."""
+    models = read_registry(directory)
+    return [models[name] for name in sorted(models)]
+
+
+def get_info(name: str, directory: Path | None = None) -> ModelInfo:
+    """The registry entry of ``name``, or ModelError listing the known names."""
+    models = read_registry(directory)
+    if name not in models:
+        known = ", ".join(sorted(models)) or "none"
+        raise ModelError(f"unknown model {name!r} (registered: {known})")
+    return models[name]
+
+
+def verified_path(info: ModelInfo, directory: Path | None = None) -> Path:
+    """The weight file of ``info`` after checking its full sha256."""
+    path = (directory or models_dir()) / info.file
+    if not path.is_file():
+        raise ModelError(f"model {info.name!r}: weight file {path} is missing")
+    actual = sha256_file(path)
+    if actual != info.sha256:
+        raise ModelError(
+            f"model {info.name!r}: weight file {path} has sha256 {actual[:16]}..., "
+            f"expected {info.sha256[:16]}...; the file is corrupt or was replaced")
+    return path
+
+
+def load_model(name: str, directory: Path | None = None, dtype=None):
+    """The verified model ``name``, in eval mode, float64 unless ``dtype`` given.
+
+    Raises ModelError (naming the model) for an unknown name, a missing file,
+    a sha256 mismatch or weights that do not fit the architecture.
+    """
+    import torch
+
+    from vaezip.vae import ModelConfigError, model_from_config
+
+    info = get_info(name, directory)
+    path = verified_path(info, directory)
+    try:
+        model = model_from_config(info.config)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except (ModelConfigError, RuntimeError, ValueError, OSError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelError(f"model {name!r}: cannot load {path.name}: {first_line}") from None
+    model.to(dtype or torch.float64)
+    model.eval()
+    return model
