@@ -10,7 +10,7 @@ cumulative function is::
     C(k) = floor(F(k - 0.5) * (2**precision - n)) + k      for 0 < k < n
 
 so every symbol gets ``freq = C(k+1) - C(k) >= 1`` and the frequencies sum
-to ``2**precision``. ``F`` is evaluated with ``vaezip.codecs.detmath`` on a
+to ``2**precision``. ``F`` is evaluated with ``vaezip.codecs.detmath.sigmoid_grid`` on the
 snapped argument, which makes ``C`` identical on every machine and
 non-decreasing.
 
@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
-from vaezip.codecs.detmath import exp_, sigmoid, snap
+from vaezip.codecs.detmath import SNAP_LIMIT, exp_, sigmoid_grid, snap_index
 from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
@@ -41,36 +41,39 @@ def _cdf(k, mean, inv_scale, n, span):
         return 0
     if k >= n:
         return span + n
-    return int(math.floor(sigmoid(snap((k - 0.5 - mean) * inv_scale)) * span)) + k
+    return int(math.floor(sigmoid_grid(snap_index((k - 0.5 - mean) * inv_scale, SNAP_LIMIT)) * span)) + k
+
+
+# logit of the centre of each of 2**_GUESS_BITS equal slices of [0, 1): a
+# starting point for the search (any start finds the same symbol, so this
+# table need not be bit-identical across machines)
+_GUESS_BITS = 10
+_LOGIT_GUESS = np.log((np.arange(1 << _GUESS_BITS) + 0.5) / (np.arange(1 << _GUESS_BITS, 0, -1) - 0.5))
 
 
 @jit
-def _search(cf, mean, scale, inv_scale, n, span):
+def _search(cf, mean, scale, inv_scale, n, span, precision):
     """The symbol ``x`` with ``C(x) <= cf < C(x+1)``, with ``C(x)`` and ``C(x+1)``.
 
     Starts at the logistic quantile of ``cf`` (a guess: any start gives the
     same answer) and gallops outwards, then bisects.
     """
-    u = (cf + 0.5) / (span + n)
-    x = int(math.floor(mean + scale * math.log(u / (1.0 - u)) + 0.5)) if scale < 1e6 else int(mean)
-    x = min(max(x, 0), n - 1)
-    lo_c = _cdf(x, mean, inv_scale, n, span)
-    if lo_c <= cf:
-        lo = x
-        step = 1
-        hi = x + 1
-        hi_c = _cdf(hi, mean, inv_scale, n, span)
-        while hi_c <= cf:  # gallop up; C(n) > cf always stops it
+    g = mean + scale * _LOGIT_GUESS[(cf << _GUESS_BITS) >> precision] + 0.5
+    x = n - 1 if g >= n - 1 else (0 if g <= 0.0 else int(g))
+    lo, hi = x, x + 1
+    lo_c = _cdf(lo, mean, inv_scale, n, span)
+    hi_c = _cdf(hi, mean, inv_scale, n, span)
+    if lo_c <= cf < hi_c:  # the usual case: the guess is right
+        return lo, lo_c, hi_c
+    step = 1
+    if lo_c <= cf:  # gallop up; C(n) > cf always stops it
+        while hi_c <= cf:
             lo, lo_c = hi, hi_c
             step *= 2
             hi = min(x + step, n)
             hi_c = _cdf(hi, mean, inv_scale, n, span)
-    else:
-        hi, hi_c = x, lo_c
-        step = 1
-        lo = x - 1
-        lo_c = _cdf(lo, mean, inv_scale, n, span)
-        while lo_c > cf:  # gallop down; C(0) = 0 <= cf always stops it
+    else:  # gallop down; C(0) = 0 <= cf always stops it
+        while lo_c > cf:
             hi, hi_c = lo, lo_c
             step *= 2
             lo = max(x - step, 0)
@@ -112,7 +115,7 @@ def _pop_loop(state, tail, length, fillers, strict, mean, scale, n, precision, o
     status = rk.OK
     for i in range(out.shape[0]):
         cf = int(rk.peek(state, precision))
-        x, c0, c1 = _search(cf, mean[i], scale[i], 1.0 / scale[i], n, span)
+        x, c0, c1 = _search(cf, mean[i], scale[i], 1.0 / scale[i], n, span, precision)
         out[i] = x
         state, length, fillers, status = rk.pop_step(
             state, tail, length, fillers, strict, c0, c1 - c0, precision
@@ -146,7 +149,7 @@ def _mix_cdf(k, weights, means, inv_scales, n, span):
         return span + n
     f = 0.0
     for j in range(weights.shape[0]):
-        f += weights[j] * sigmoid(snap((k - 0.5 - means[j]) * inv_scales[j]))
+        f += weights[j] * sigmoid_grid(snap_index((k - 0.5 - means[j]) * inv_scales[j], SNAP_LIMIT))
     return int(math.floor(min(f, 1.0) * span)) + k
 
 

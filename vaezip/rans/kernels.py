@@ -44,13 +44,16 @@ _FILLER = np.uint32(FILLER_WORD)
 def push_step(state, tail, length, start, freq, precision):
     """Push the interval ``[start, start+freq)``; return ``(state, length)``.
 
-    ``tail`` must have room for one more word at ``tail[length]``.
+    ``tail`` must have room for one more word at ``tail[length]``. The
+    renormalization is branch-free (the low word is always stored and kept
+    only when needed): a mispredicted branch here would throw away the
+    frequency computations the CPU runs ahead on for the next symbols.
     """
     f = np.uint64(freq)
-    if state >= (f << np.uint64(64 - precision)):
-        tail[length] = np.uint32(state & _MASK32)
-        length += 1
-        state = state >> _U32
+    renorm = state >= (f << np.uint64(64 - precision))
+    tail[length] = np.uint32(state & _MASK32)
+    length += np.int64(renorm)
+    state = state >> (np.uint64(renorm) * _U32)
     return ((state // f) << np.uint64(precision)) + state % f + np.uint64(start), length
 
 
