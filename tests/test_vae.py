@@ -81,6 +81,24 @@ def test_mixture_matches_the_documented_formula():
         assert abs(got.item() - expected.item()) < 1e-12
 
 
+def test_pixel_unit_parameters_give_the_same_probabilities():
+    """What a coder in pixel units (bins [v - 0.5, v + 0.5]) rebuilds from the raw output."""
+    generator = torch.Generator().manual_seed(2)
+    k = 4
+    params = torch.randn(6, 3 * k, 1, 1, generator=generator, dtype=torch.float64)
+    params[:, 2 * k:] -= 2.0
+    weights, means, scales = vae.mixture_pixel_params(params[:, :, 0, 0].numpy(), k, 256)
+    edges = np.concatenate([[-np.inf], np.arange(255) + 0.5, [np.inf]])
+    with np.errstate(over="ignore"):
+        cdf = 1.0 / (1.0 + np.exp(-(edges[None, None] - means[..., None]) / scales[..., None]))
+    expected = np.log((weights[..., None] * np.diff(cdf, axis=-1)).sum(axis=1))  # (6, 256)
+    values = torch.arange(256).view(1, 256, 1).expand(6, 256, 1)
+    got = torch.stack([vae.logistic_mixture_log_prob(params, values[:, v:v + 1], k, 256)
+                       for v in range(256)], dim=1).view(6, 256).numpy()
+    finite = expected > -30
+    assert np.abs(got[finite] - expected[finite]).max() < 1e-8
+
+
 def test_bernoulli_probability():
     logits = torch.tensor([-2.0, 0.0, 3.0], dtype=torch.float64).view(3, 1, 1, 1)
     ones = vae.bernoulli_log_prob(logits, torch.ones(3, 1, 1, dtype=torch.long))

@@ -58,6 +58,11 @@ the edge bins are open: v = 0 owns (−inf, u + h] and v = n_values − 1 owns
 ``F((u + h - mean) / scale) - F((u - h - mean) / scale)`` with F the
 logistic sigmoid, and q(v) is the weighted sum over components.
 
+The same distribution in pixel units (bins [v − 0.5, v + 0.5], the units of
+``vaezip.codecs.logistic``) has ``mean_px = (mean + 1) * (n_values - 1) / 2``
+and ``scale_px = scale * (n_values - 1) / 2``; ``mixture_pixel_params`` does
+this conversion in numpy float64.
+
 The causal head (what a Numba coder re-implements)
 --------------------------------------------------
 With ``features`` f (C channels, C = ``head_hidden``) and normalized pixels
@@ -337,6 +342,23 @@ def logistic_mixture_log_prob(params: torch.Tensor, x: torch.Tensor,
     log_bin = torch.where(v == 0, F.logsigmoid(upper),
                           torch.where(v == n_values - 1, F.logsigmoid(-lower), log_middle))
     return torch.logsumexp(F.log_softmax(logits, dim=1) + log_bin, dim=1)
+
+
+def mixture_pixel_params(params: np.ndarray, mixtures: int, n_values: int):
+    """Raw mixture parameters (..., 3K), last axis, -> (weights, means, scales).
+
+    Weights are the softmax of the logits; means and scales are in pixel
+    units 0..n_values-1, where value v owns [v - 0.5, v + 0.5] and the edge
+    bins are open. All float64, each (..., K).
+    """
+    params = np.asarray(params, dtype=np.float64)
+    logits = params[..., :mixtures]
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    weights = shifted / shifted.sum(axis=-1, keepdims=True)
+    half_range = (n_values - 1) / 2.0
+    means = (params[..., mixtures:2 * mixtures] + 1.0) * half_range
+    log_scales = np.clip(params[..., 2 * mixtures:3 * mixtures], LOG_SCALE_MIN, LOG_SCALE_MAX)
+    return weights, means, np.exp(log_scales) * half_range
 
 
 # --------------------------------------------------------------- the VAE
