@@ -107,6 +107,7 @@ def test_errors_are_one_line(workdir):
     cases = [
         (["bits-train", "--arch", "bernoulli", "-o", "x"], "already registered"),
         (["bits-train", "--arch", "resnet", "-o", "y"], "unknown arch"),
+        (["bits-train", "--arch", "bernoulli", "-o", "../y"], "model name"),
         (["bits-train", "--arch", "bernoulli", "-o", "y", "--set", "colour=1"], "override"),
         (["bits-train", "--arch", "bernoulli", "-o", "y", "--resume"], "no checkpoint"),
         (["bits-train", "--arch", "bernoulli", "-o", "y", "--val-fraction", "1.5"], "val-fraction"),

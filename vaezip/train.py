@@ -25,6 +25,7 @@ import copy
 import math
 import os
 import platform
+import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -396,6 +397,8 @@ def publish(model: VAE, options: TrainOptions, state: TrainState, result,
 
 def train(options: TrainOptions) -> zoo.ModelInfo:
     """Run the whole pipeline (see the module docstring); returns the registry entry."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", options.name):
+        raise TrainError(f"model name {options.name!r}: use letters, digits, '.', '_' and '-'")
     torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
     directory = options.models_dir or zoo.models_dir()
