@@ -50,7 +50,7 @@ def push_step(state, tail, length, start, freq, precision):
     frequency computations the CPU runs ahead on for the next symbols.
     """
     f = np.uint64(freq)
-    renorm = state >= (f << np.uint64(64 - precision))
+    renorm = (state >> np.uint64(64 - precision)) >= f  # state >= f * 2**(64-precision)
     tail[length] = np.uint32(state & _MASK32)
     length += np.int64(renorm)
     state = state >> (np.uint64(renorm) * _U32)
