@@ -171,7 +171,8 @@ class Categorical(Family):
         if not is_logit and table.size:
             if table.min() < 0.0:
                 raise ValueError("probs must be non-negative")
-            totals = np.cumsum(table, axis=1)[:, -1]  # same order as the kernels
+            with np.errstate(over="ignore"):
+                totals = np.cumsum(table, axis=1)[:, -1]  # same order as the kernels
             if not np.all(totals > 0.0):
                 raise ValueError("every probs row needs a positive entry (an all-zero row has no distribution)")
             if not np.all(np.isfinite(totals)):
