@@ -1,0 +1,639 @@
+"""The .vz container, format version 1: see ``docs/format.md``, the normative spec.
+
+A .vz file is a fixed 40-byte preamble, a header (model, codec parameters,
+image table, checksum table, stream table, header CRC), the payload (every
+stream's uint32 words) and a CRC-32 of everything before it. All integers are
+little-endian. This module only packs and unpacks; it never codes pixels.
+
+Reading validates every field before anything is allocated: a length is
+compared with the bytes that remain before it is used, and counts are capped
+(``MAX_IMAGES``, ``MAX_PIXELS``, ``MAX_STREAMS``, ``MAX_SIDE``). Bad input
+raises one of
+
+- ``TruncatedError``: the file ends before its declared size;
+- ``CorruptError``: not a .vz file, a CRC mismatch, or a field out of range;
+- ``VersionError``: a later format version (the message names the vaezip
+  version that wrote it).
+
+All three are ``ContainerError``, itself a ``ValueError``. Only numpy and the
+standard library are imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from vaezip import __version__
+
+FORMAT_VERSION = 1
+MAGIC = b"VAEZIP\x00\x89\r\n\x1a\n"  # docs/format.md, "Preamble"
+PREAMBLE_SIZE = 40
+CHECKSUM_SIZE = 16  # bytes of sha256 kept per image entry
+
+MAX_IMAGES = 1 << 20
+MAX_PIXELS = 1 << 31
+MAX_STREAMS = 1 << 16
+MAX_SIDE = 1 << 16
+MAX_MODEL_NAME = 64
+MAX_IMAGE_NAME = 255
+MAX_PRECISION = 24  # the same bound as vaezip.rans (not imported: it pulls numba)
+MAX_PARTICLES = 4096
+MAX_BATCH = 1 << 16
+
+MODEL_FREE = "none"  # model name of a file no tile of which uses a network
+
+# Estimators (codec parameters, "estimator" byte).
+BB_ANS, BB_IS, BB_CIS = 0, 1, 2
+ESTIMATORS = {BB_ANS: "bb-ans", BB_IS: "bb-is", BB_CIS: "bb-cis"}
+
+# Coders (image entry, "coder" byte; per-tile bytes use the first two).
+CODER_VAE, CODER_MODEL_FREE, CODER_PER_TILE = 0, 1, 255
+CODERS = {CODER_VAE: "vae", CODER_MODEL_FREE: "model-free", CODER_PER_TILE: "per-tile"}
+TILE_CODERS = (CODER_VAE, CODER_MODEL_FREE)
+
+# Original PNG modes: enum value -> (name, channels, bit depth).
+MODES = {
+    0: ("1", 1, 1),
+    1: ("L", 1, 8),
+    2: ("LA", 2, 8),
+    3: ("RGB", 3, 8),
+    4: ("RGBA", 4, 8),
+    5: ("P", 1, 8),
+    6: ("I;16", 1, 16),
+    7: ("LA;16", 2, 16),
+    8: ("RGB;16", 3, 16),
+    9: ("RGBA;16", 4, 16),
+}
+MODE_IDS = {name: mode_id for mode_id, (name, _, _) in MODES.items()}
+
+_MODEL_NAME = re.compile(r"[a-z0-9._-]{1,64}")
+_ENTRY_HAS_NAMES = 0x01
+
+# struct formats, one per fixed-size record of docs/format.md
+_PREAMBLE = struct.Struct("<12sHHHHHHQI")  # without its CRC
+_CODEC = struct.Struct("<BBBBHHI")
+_ENTRY = struct.Struct("<IIIBBBBB")
+_PALETTE = struct.Struct("<HB")
+_STREAM = struct.Struct("<IQI")
+_U8, _U32 = struct.Struct("<B"), struct.Struct("<I")
+
+
+# -- errors ---------------------------------------------------------------
+class ContainerError(ValueError):
+    """A .vz file that cannot be read; the message says what is wrong and what to do."""
+
+
+class TruncatedError(ContainerError):
+    """The file ends before the size it declares (an interrupted copy or download)."""
+
+
+class CorruptError(ContainerError):
+    """Not a .vz file, or one whose bytes were changed (CRC mismatch, invalid field)."""
+
+
+class VersionError(ContainerError):
+    """A .vz file of a format version (or feature) this vaezip cannot read."""
+
+
+class _Invalid(Exception):
+    """A field out of its valid range; ``read`` reports it as CorruptError, ``write`` as ValueError."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise _Invalid(message)
+
+
+# -- records ----------------------------------------------------------------
+def _this_version() -> tuple[int, int, int]:
+    parts = [int(p) for p in re.findall(r"\d+", __version__)[:3]]
+    return tuple(parts + [0] * (3 - len(parts)))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Header:
+    """Model and codec parameters (docs/format.md, "Model" and "Codec parameters").
+
+    ``model_sha256`` is the sha256 of the weights file, 32 bytes; all zero
+    exactly when ``model == "none"`` (a file coded without a network).
+    """
+
+    model: str = MODEL_FREE
+    model_sha256: bytes = bytes(32)
+    likelihood_precision: int = 16
+    posterior_precision: int = 16
+    latent_bits: int = 12
+    estimator: int = BB_ANS
+    particles: int = 1
+    batch_size: int = 1
+    flags: int = 0
+    version: int = FORMAT_VERSION
+    writer: tuple[int, int, int] = field(default_factory=_this_version)
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """``count`` consecutive images of one shape and mode (docs/format.md, "Image table").
+
+    Images in one entry share height, width, mode, palette and coder; a
+    single image is an entry with ``count == 1``. ``names`` is empty (no
+    names) or one name per image ("" for an unnamed one). ``tile_coders``
+    holds one byte per tile (``CODER_VAE`` or ``CODER_MODEL_FREE``), images in
+    order, exactly when ``coder == CODER_PER_TILE``. ``palette`` (mode "P"
+    only) is ``entries * palette_channels`` bytes, RGB or RGBA.
+    """
+
+    height: int
+    width: int
+    mode: str = "L"
+    count: int = 1
+    coder: int = CODER_VAE
+    tile_coders: bytes = b""
+    palette: bytes = b""
+    palette_channels: int = 0
+    names: tuple[str, ...] = ()
+
+    @property
+    def channels(self) -> int:
+        return MODES[MODE_IDS[self.mode]][1]
+
+    @property
+    def bit_depth(self) -> int:
+        return MODES[MODE_IDS[self.mode]][2]
+
+    @property
+    def pixels(self) -> int:
+        """Pixels in the whole entry (``count * height * width``)."""
+        return self.count * self.height * self.width
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    """One row of the stream table (docs/format.md, "Stream table")."""
+
+    image_count: int
+    word_count: int
+    fillers: int
+
+
+@dataclass
+class Stream:
+    """One coded stream: ``Message.to_words()`` output, its filler count, its images.
+
+    The stream carries the next ``image_count`` images of the image table.
+    Decode it with ``Message.from_words(words)`` and finish with
+    ``msg.finish(fillers)``.
+    """
+
+    words: np.ndarray
+    fillers: int = 0
+    image_count: int = 1
+
+    @property
+    def entry(self) -> StreamEntry:
+        return StreamEntry(self.image_count, int(np.asarray(self.words).shape[0]), self.fillers)
+
+
+@dataclass
+class Archive:
+    """Everything in a .vz file: ``checksums[i]`` belongs to ``images[i]``."""
+
+    header: Header
+    images: list[ImageEntry]
+    streams: list[Stream]
+    checksums: list[bytes]
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What ``read_header`` returns: the file without its payload (for ``vaezip info``)."""
+
+    header: Header
+    images: list[ImageEntry]
+    streams: list[StreamEntry]
+    checksums: list[bytes]
+    header_size: int
+    file_size: int
+
+
+# -- pixel checksum -------------------------------------------------------------
+def _canonical_bytes(pixels, bit_depth: int | None) -> bytes:
+    """One image in the canonical layout of docs/format.md, "Pixel checksum"."""
+    array = np.asarray(pixels)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or 0 in array.shape:
+        raise ValueError(f"an image must be a non-empty (H, W) or (H, W, C) array, got shape {array.shape}")
+    if bit_depth is None:
+        if array.dtype not in (np.bool_, np.uint8, np.uint16):
+            raise TypeError(f"pass bit_depth for pixels of dtype {array.dtype} (bool, uint8, uint16 need none)")
+        bit_depth = 16 if array.dtype == np.uint16 else 8
+    if not 1 <= bit_depth <= 16:
+        raise ValueError(f"bit_depth must be in 1..16, got {bit_depth}")
+    if array.dtype.kind not in "biu":
+        raise TypeError(f"pixels must be integers, got dtype {array.dtype}")
+    if array.min() < 0 or array.max() >= (1 << bit_depth):
+        raise ValueError(f"pixel values must lie in [0, 2**{bit_depth})")
+    sample = "<u2" if bit_depth > 8 else "u1"
+    height, width, channels = array.shape
+    prefix = struct.pack("<IIIB", height, width, channels, np.dtype(sample).itemsize)
+    return prefix + np.ascontiguousarray(array, dtype=sample).tobytes()
+
+
+def pixel_checksum(pixels, bit_depth: int | None = None) -> bytes:
+    """First 16 bytes of sha256 over the canonical layout (docs/format.md, "Pixel checksum").
+
+    ``pixels`` is one image, an (H, W) or (H, W, C) integer array, or a list
+    of images: the checksum of an image entry with ``count > 1`` covers its
+    images' layouts concatenated in order. ``bit_depth`` sets the sample size
+    (1 byte up to 8 bits, 2 bytes above); without it, bool and uint8 arrays
+    are 8-bit and uint16 arrays 16-bit.
+    """
+    images = pixels if isinstance(pixels, (list, tuple)) else [pixels]
+    digest = hashlib.sha256()
+    for image in images:
+        digest.update(_canonical_bytes(image, bit_depth))
+    return digest.digest()[:CHECKSUM_SIZE]
+
+
+# -- validation (shared by write and read) ------------------------------------------
+def _check_header(header: Header) -> None:
+    _require(header.version == FORMAT_VERSION, f"format version {header.version} is not {FORMAT_VERSION}")
+    _require(header.flags == 0, f"flags {header.flags:#x} are not defined in format version 1")
+    _require(
+        len(header.writer) == 3 and all(0 <= v < 1 << 16 for v in header.writer),
+        f"writer version {header.writer!r} must be three integers in 0..65535",
+    )
+    _require(
+        isinstance(header.model, str) and _MODEL_NAME.fullmatch(header.model) is not None,
+        f"model name {header.model!r} must be 1..64 characters of [a-z0-9._-]",
+    )
+    _require(len(header.model_sha256) == 32, "model sha256 must be 32 bytes")
+    _require(
+        (header.model == MODEL_FREE) == (header.model_sha256 == bytes(32)),
+        'model sha256 must be all zero exactly when the model is "none"',
+    )
+    for name in ("likelihood_precision", "posterior_precision", "latent_bits"):
+        value = getattr(header, name)
+        _require(1 <= value <= MAX_PRECISION, f"{name} {value} is outside 1..{MAX_PRECISION}")
+    _require(
+        header.latent_bits <= header.posterior_precision,
+        f"latent_bits {header.latent_bits} exceeds posterior_precision {header.posterior_precision}",
+    )
+    _require(header.estimator in ESTIMATORS, f"estimator {header.estimator} is not one of {sorted(ESTIMATORS)}")
+    _require(1 <= header.particles <= MAX_PARTICLES, f"particles {header.particles} is outside 1..{MAX_PARTICLES}")
+    _require(
+        (header.estimator == BB_ANS) == (header.particles == 1),
+        f"estimator {ESTIMATORS[header.estimator]} does not go with {header.particles} particles",
+    )
+    _require(1 <= header.batch_size <= MAX_BATCH, f"batch size {header.batch_size} is outside 1..{MAX_BATCH}")
+
+
+def _check_image_name(name: str) -> None:
+    _require(isinstance(name, str), f"image name {name!r} is not a string")
+    _require(len(name.encode("utf-8")) <= MAX_IMAGE_NAME, f"image name {name[:40]!r}... is over 255 bytes")
+    _require(
+        name not in (".", "..") and not any(c in "/\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in name),
+        f"image name {name!r} must be a file name without '/', '\\' or control characters",
+    )
+
+
+def _check_entry(entry: ImageEntry, model_free: bool) -> None:
+    _require(entry.mode in MODE_IDS, f"mode {entry.mode!r} is not one of {sorted(MODE_IDS)}")
+    _require(1 <= entry.count <= MAX_IMAGES, f"image count {entry.count} is outside 1..{MAX_IMAGES}")
+    for side in ("height", "width"):
+        value = getattr(entry, side)
+        _require(1 <= value <= MAX_SIDE, f"image {side} {value} is outside 1..{MAX_SIDE}")
+    _require(entry.coder in CODERS, f"coder {entry.coder} is not one of {sorted(CODERS)}")
+    per_tile = entry.coder == CODER_PER_TILE
+    _require(per_tile == (len(entry.tile_coders) > 0), "tile coders must be given exactly for a per-tile entry")
+    _require(
+        all(kind in TILE_CODERS for kind in set(entry.tile_coders)),
+        f"a tile coder must be one of {TILE_CODERS}",
+    )
+    uses_vae = entry.coder == CODER_VAE or CODER_VAE in entry.tile_coders
+    _require(not (model_free and uses_vae), 'a file with model "none" cannot use the VAE coder')
+    if entry.mode == "P":
+        _require(entry.palette_channels in (3, 4), f"palette channels {entry.palette_channels} is not 3 or 4")
+        entries, rest = divmod(len(entry.palette), entry.palette_channels)
+        _require(rest == 0 and 1 <= entries <= 256, "a palette must hold 1..256 whole entries")
+    else:
+        _require(entry.palette == b"" and entry.palette_channels == 0, f"mode {entry.mode} has no palette")
+    _require(len(entry.names) in (0, entry.count), f"{len(entry.names)} names given for {entry.count} images")
+    for name in entry.names:
+        _check_image_name(name)
+
+
+def _check_totals(images: Sequence[ImageEntry], streams: Sequence[StreamEntry], checksums: Sequence[bytes]) -> None:
+    total_images = sum(entry.count for entry in images)
+    _require(total_images <= MAX_IMAGES, f"{total_images} images exceed the cap of {MAX_IMAGES}")
+    total_pixels = sum(entry.pixels for entry in images)
+    _require(total_pixels <= MAX_PIXELS, f"{total_pixels} pixels exceed the cap of {MAX_PIXELS}")
+    _require(len(checksums) == len(images), f"{len(checksums)} checksums for {len(images)} image entries")
+    _require(all(len(c) == CHECKSUM_SIZE for c in checksums), f"a checksum must be {CHECKSUM_SIZE} bytes")
+    _require(len(streams) <= MAX_STREAMS, f"{len(streams)} streams exceed the cap of {MAX_STREAMS}")
+    for stream in streams:
+        _check_stream(stream)
+    carried = sum(stream.image_count for stream in streams)
+    _require(carried == total_images, f"the streams carry {carried} images, the image table lists {total_images}")
+
+
+def _check_stream(stream: StreamEntry) -> None:
+    _require(stream.image_count >= 1, "a stream must carry at least one image")
+    _require(stream.word_count >= 2, f"a stream needs at least 2 words (its state), has {stream.word_count}")
+    _require(
+        0 <= stream.fillers <= stream.word_count - 2,
+        f"filler count {stream.fillers} does not fit a stream of {stream.word_count} words",
+    )
+
+
+# -- writing -------------------------------------------------------------------
+def _pack_model(header: Header) -> bytes:
+    name = header.model.encode("ascii")
+    return _U8.pack(len(name)) + name + bytes(header.model_sha256)
+
+
+def _pack_codec(header: Header) -> bytes:
+    return _CODEC.pack(
+        header.likelihood_precision,
+        header.posterior_precision,
+        header.latent_bits,
+        header.estimator,
+        header.particles,
+        0,
+        header.batch_size,
+    )
+
+
+def _pack_entry(entry: ImageEntry) -> bytes:
+    mode_id = MODE_IDS[entry.mode]
+    _, channels, bit_depth = MODES[mode_id]
+    flags = _ENTRY_HAS_NAMES if entry.names else 0
+    parts = [_ENTRY.pack(entry.count, entry.height, entry.width, mode_id, channels, bit_depth, entry.coder, flags)]
+    if entry.mode == "P":
+        parts.append(_PALETTE.pack(len(entry.palette) // entry.palette_channels, entry.palette_channels))
+        parts.append(bytes(entry.palette))
+    if entry.coder == CODER_PER_TILE:
+        parts.append(_U32.pack(len(entry.tile_coders)) + bytes(entry.tile_coders))
+    for name in entry.names:
+        encoded = name.encode("utf-8")
+        parts.append(_U8.pack(len(encoded)) + encoded)
+    return b"".join(parts)
+
+
+def _pack_header_body(archive: Archive) -> bytes:
+    parts = [_pack_model(archive.header), _pack_codec(archive.header), _U32.pack(len(archive.images))]
+    parts += [_pack_entry(entry) for entry in archive.images]
+    parts += [bytes(checksum) for checksum in archive.checksums]
+    parts.append(_U32.pack(len(archive.streams)))
+    parts += [_STREAM.pack(s.image_count, s.word_count, s.fillers) for s in (x.entry for x in archive.streams)]
+    return b"".join(parts)
+
+
+def _stream_words(stream: Stream) -> np.ndarray:
+    words = np.asarray(stream.words)
+    _require(words.ndim == 1 and words.dtype.kind in "iu", "stream words must be a 1-d integer array")
+    _require(
+        words.size == 0 or (int(words.min()) >= 0 and int(words.max()) <= 0xFFFFFFFF),
+        "stream words must fit in 32 bits",
+    )
+    _require(words.size < 2 or int(words[-1]) != 0, "a stream's final state must be at least 2**32 (last word 0)")
+    return words.astype("<u4")
+
+
+def write(archive: Archive) -> bytes:
+    """The .vz bytes of ``archive`` (docs/format.md); raises ValueError for an invalid archive."""
+    try:
+        _check_header(archive.header)
+        model_free = archive.header.model == MODEL_FREE
+        for entry in archive.images:
+            _check_entry(entry, model_free)
+        payload = [_stream_words(stream).tobytes() for stream in archive.streams]
+        _check_totals(archive.images, [s.entry for s in archive.streams], archive.checksums)
+    except _Invalid as error:
+        raise ValueError(f"cannot write this archive: {error}") from None
+    body = _pack_header_body(archive)
+    header_size = PREAMBLE_SIZE + len(body) + 4
+    file_size = header_size + sum(len(p) for p in payload) + 4
+    preamble = _PREAMBLE.pack(
+        MAGIC, archive.header.version, archive.header.flags, *archive.header.writer, 0, file_size, header_size
+    )
+    head = preamble + _U32.pack(zlib.crc32(preamble)) + body
+    head += _U32.pack(zlib.crc32(head))
+    data = b"".join([head, *payload])
+    return data + _U32.pack(zlib.crc32(data))
+
+
+# -- reading -----------------------------------------------------------------
+class _Cursor:
+    """Reads fields from ``data[pos:end]``, checking every length against ``end`` first."""
+
+    def __init__(self, data, pos: int, end: int):
+        self.data, self.pos, self.end = data, pos, end
+
+    def remaining(self) -> int:
+        return self.end - self.pos
+
+    def unpack(self, record: struct.Struct) -> tuple:
+        _require(record.size <= self.remaining(), "a header field runs past the end of the header")
+        values = record.unpack_from(self.data, self.pos)
+        self.pos += record.size
+        return values
+
+    def take(self, size: int) -> bytes:
+        _require(0 <= size <= self.remaining(), "a header field runs past the end of the header")
+        chunk = bytes(self.data[self.pos : self.pos + size])
+        self.pos += size
+        return chunk
+
+
+def _version_text(version: Sequence[int]) -> str:
+    return ".".join(str(v) for v in version)
+
+
+def _check_magic(data) -> None:
+    head = bytes(data[: len(MAGIC)])
+    if head == MAGIC:
+        return
+    if len(head) < len(MAGIC) and MAGIC.startswith(head):
+        raise TruncatedError(f"the file ends after {len(head)} bytes, inside its signature: re-copy the whole file")
+    if head.startswith(MAGIC[:7]):
+        raise CorruptError(
+            "the .vz signature is damaged (line endings or high bits changed by a text-mode transfer): "
+            "copy the file again in binary mode"
+        )
+    raise CorruptError("not a .vz file (no vaezip signature at its start)")
+
+
+def _read_preamble(data) -> tuple[int, int, tuple[int, int, int]]:
+    """Check signature, preamble CRC, version and flags; return (file_size, header_size, writer)."""
+    _check_magic(data)
+    if len(data) < PREAMBLE_SIZE:
+        raise TruncatedError(f"the file ends after {len(data)} bytes, inside its {PREAMBLE_SIZE}-byte preamble")
+    fields = _PREAMBLE.unpack_from(data, 0)
+    (stored_crc,) = _U32.unpack_from(data, _PREAMBLE.size)
+    if zlib.crc32(data[: _PREAMBLE.size]) != stored_crc:
+        raise CorruptError("the preamble CRC does not match: the file is corrupt; restore it from a good copy")
+    _, version, flags, major, minor, patch, _, file_size, header_size = fields
+    writer = (major, minor, patch)
+    if version == 0:
+        raise CorruptError("format version 0 does not exist: the file is corrupt or was not written by vaezip")
+    if version > FORMAT_VERSION or flags:
+        what = f"format version {version}" if version > FORMAT_VERSION else f"feature flags {flags:#06x}"
+        raise VersionError(
+            f"this .vz file uses {what} (written by vaezip {_version_text(writer)}); vaezip {__version__} "
+            f"reads format version {FORMAT_VERSION} only: upgrade to vaezip >= {_version_text(writer)}"
+        )
+    minimum = PREAMBLE_SIZE + 1 + 32 + _CODEC.size + 4 + 4 + 4
+    if not minimum <= header_size <= file_size - 4:
+        raise CorruptError(
+            f"header size {header_size} does not fit file size {file_size}: the file is corrupt "
+            "or was not written by vaezip"
+        )
+    return file_size, header_size, writer
+
+
+def _read_header_fields(cur: _Cursor, writer) -> Header:
+    (name_len,) = cur.unpack(_U8)
+    _require(1 <= name_len <= MAX_MODEL_NAME, f"model name length {name_len} is outside 1..{MAX_MODEL_NAME}")
+    raw_name = cur.take(name_len)
+    _require(_MODEL_NAME.fullmatch(raw_name.decode("latin-1")) is not None, "model name is not [a-z0-9._-]")
+    sha = cur.take(32)
+    lik, post, latent, estimator, particles, reserved, batch = cur.unpack(_CODEC)
+    _require(reserved == 0, "a reserved codec field is not zero")
+    header = Header(raw_name.decode("ascii"), sha, lik, post, latent, estimator, particles, batch, 0, 1, writer)
+    _check_header(header)
+    return header
+
+
+def _read_entry(cur: _Cursor, model_free: bool) -> ImageEntry:
+    count, height, width, mode_id, channels, bit_depth, coder, flags = cur.unpack(_ENTRY)
+    _require(mode_id in MODES, f"mode {mode_id} is not one of 0..{len(MODES) - 1}")
+    mode, want_channels, want_depth = MODES[mode_id]
+    _require(
+        (channels, bit_depth) == (want_channels, want_depth),
+        f"mode {mode} has {want_channels} channels of {want_depth} bits, not {channels} of {bit_depth}",
+    )
+    _require(flags & ~_ENTRY_HAS_NAMES == 0, f"image entry flags {flags:#x} are not defined")
+    _require(1 <= count <= MAX_IMAGES, f"image count {count} is outside 1..{MAX_IMAGES}")
+    palette, palette_channels = b"", 0
+    if mode == "P":
+        entries, palette_channels = cur.unpack(_PALETTE)
+        _require(1 <= entries <= 256 and palette_channels in (3, 4), "palette size or channels out of range")
+        palette = cur.take(entries * palette_channels)
+    tile_coders = b""
+    if coder == CODER_PER_TILE:
+        (tiles,) = cur.unpack(_U32)
+        _require(1 <= tiles <= cur.remaining(), f"{tiles} tile coders do not fit in the header")
+        tile_coders = cur.take(tiles)
+    names: tuple[str, ...] = ()
+    if flags & _ENTRY_HAS_NAMES:
+        _require(count <= cur.remaining(), f"{count} image names do not fit in the header")
+        names = tuple(_read_name(cur) for _ in range(count))
+    entry = ImageEntry(height, width, mode, count, coder, tile_coders, palette, palette_channels, names)
+    _check_entry(entry, model_free)
+    return entry
+
+
+def _read_name(cur: _Cursor) -> str:
+    (size,) = cur.unpack(_U8)
+    raw = cur.take(size)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Invalid("an image name is not valid UTF-8") from None
+
+
+def _read_images(cur: _Cursor, model_free: bool) -> list[ImageEntry]:
+    (count,) = cur.unpack(_U32)
+    _require(count <= MAX_IMAGES, f"{count} image entries exceed the cap of {MAX_IMAGES}")
+    _require(count * (_ENTRY.size + CHECKSUM_SIZE) <= cur.remaining(), f"{count} image entries do not fit")
+    images, total_images, total_pixels = [], 0, 0
+    for _ in range(count):
+        entry = _read_entry(cur, model_free)
+        total_images += entry.count
+        total_pixels += entry.pixels
+        _require(total_images <= MAX_IMAGES, f"more than {MAX_IMAGES} images declared")
+        _require(total_pixels <= MAX_PIXELS, f"more than {MAX_PIXELS} pixels declared")
+        images.append(entry)
+    return images
+
+
+def _read_streams(cur: _Cursor) -> list[StreamEntry]:
+    (count,) = cur.unpack(_U32)
+    _require(count <= MAX_STREAMS, f"{count} streams exceed the cap of {MAX_STREAMS}")
+    _require(count * _STREAM.size <= cur.remaining(), f"{count} stream entries do not fit in the header")
+    streams = [StreamEntry(*cur.unpack(_STREAM)) for _ in range(count)]
+    for stream in streams:
+        _check_stream(stream)
+    return streams
+
+
+def _parse_header(data, header_size: int, file_size: int, writer) -> Contents:
+    """Parse bytes ``[PREAMBLE_SIZE, header_size - 4)`` (CRC already checked); raises _Invalid."""
+    cur = _Cursor(data, PREAMBLE_SIZE, header_size - 4)
+    header = _read_header_fields(cur, writer)
+    images = _read_images(cur, header.model == MODEL_FREE)
+    checksums = [cur.take(CHECKSUM_SIZE) for _ in images]
+    streams = _read_streams(cur)
+    _require(cur.remaining() == 0, f"{cur.remaining()} unexplained bytes at the end of the header")
+    _check_totals(images, streams, checksums)
+    payload = file_size - header_size - 4
+    words = sum(stream.word_count for stream in streams)
+    _require(4 * words == payload, f"the stream table declares {4 * words} payload bytes, the file has {payload}")
+    return Contents(header, images, streams, checksums, header_size, file_size)
+
+
+def _corrupt(error: _Invalid) -> CorruptError:
+    return CorruptError(f"{error}: the file is corrupt or was not written by vaezip")
+
+
+def read_header(data) -> Contents:
+    """Header, image table, checksums and stream table, without reading the payload.
+
+    ``data`` may be the whole file or any prefix that holds the header
+    (``header_size`` bytes). Checks the preamble and header CRCs, not the
+    payload's; ``read`` checks everything.
+    """
+    data = memoryview(data).cast("B")
+    file_size, header_size, writer = _read_preamble(data)
+    if len(data) < header_size:
+        raise TruncatedError(f"the file ends after {len(data)} bytes, inside its {header_size}-byte header")
+    (stored_crc,) = _U32.unpack_from(data, header_size - 4)
+    if zlib.crc32(data[: header_size - 4]) != stored_crc:
+        raise CorruptError("the header CRC does not match: the file is corrupt; restore it from a good copy")
+    try:
+        return _parse_header(data, header_size, file_size, writer)
+    except _Invalid as error:
+        raise _corrupt(error) from None
+
+
+def read(data) -> Archive:
+    """The archive in .vz bytes ``data`` (docs/format.md), every field and CRC checked first."""
+    data = memoryview(data).cast("B")
+    file_size, header_size, _ = _read_preamble(data)
+    if len(data) < file_size:
+        raise TruncatedError(
+            f"the file is truncated: {len(data)} of its {file_size} bytes are present; re-copy the whole file"
+        )
+    if len(data) > file_size:
+        raise CorruptError(f"{len(data) - file_size} unexpected bytes follow the end of the .vz data")
+    (stored_crc,) = _U32.unpack_from(data, file_size - 4)
+    if zlib.crc32(data[: file_size - 4]) != stored_crc:
+        raise CorruptError("the file CRC does not match: the file is corrupt; restore it from a good copy")
+    contents = read_header(data)
+    streams, offset = [], header_size
+    for entry in contents.streams:
+        words = np.frombuffer(data, dtype="<u4", count=entry.word_count, offset=offset).astype(np.uint32)
+        offset += 4 * entry.word_count
+        if words[-1] == 0:
+            raise CorruptError("a stream's final state is below 2**32: the file is corrupt or was not written by vaezip")
+        streams.append(Stream(words, entry.fillers, entry.image_count))
+    return Archive(contents.header, contents.images, streams, contents.checksums)
