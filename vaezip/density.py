@@ -85,7 +85,7 @@ def batch_log_weights(model, x: torch.Tensor, n_samples: int, generator: torch.G
 
 @torch.no_grad()
 def estimate(model, images, n_samples: int = 100, batch_size: int = 64, seed: int = 0,
-             max_rows: int = 4096, progress=None) -> DensityEstimate:
+             max_rows: int = 512, progress=None) -> DensityEstimate:
     """−ELBO and the K-sample importance-sampled −log q(x) of ``images`` (N, H, W).
 
     ``images`` are integer pixel values (numpy or torch). ``progress``, if
