@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
-from vaezip.codecs.detmath import SNAP_LIMIT, exp_, sigmoid_grid, snap_index
+from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, sigmoid_grid, snap_index
 from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
@@ -128,14 +128,14 @@ def _pop_loop(state, tail, length, fillers, strict, mean, scale, n, precision, o
 # -- mixture of K logistics ----------------------------------------------------------
 @jit
 def _softmax(logits, out):
-    """Mixture weights from logits (deterministic ``exp_``; max subtracted)."""
+    """Mixture weights from logits: ``exp(logit - max)`` on the snap grid, normalized."""
     top = logits[0]
     for j in range(1, logits.shape[0]):
         if logits[j] > top:
             top = logits[j]
     total = 0.0
     for j in range(logits.shape[0]):
-        out[j] = exp_(logits[j] - top)
+        out[j] = exp_grid(snap_index(logits[j] - top, SNAP_LIMIT))
         total += out[j]
     for j in range(logits.shape[0]):
         out[j] = out[j] / total
@@ -186,10 +186,36 @@ def _mix_push_loop(state, tail, length, x, logits, means, scales, n, precision):
 
 
 @jit
-def _mix_search(cf, weights, means, inv_scales, n, span):
-    """Bisection for ``C(x) <= cf < C(x+1)``; returns ``(x, C(x), C(x+1))``."""
-    lo, lo_c = 0, 0
-    hi, hi_c = n, span + n
+def _mix_search(cf, weights, means, inv_scales, n, span, precision):
+    """The symbol ``x`` with ``C(x) <= cf < C(x+1)``; returns ``(x, C(x), C(x+1))``.
+
+    Starts at the quantile of ``cf`` under the heaviest component (a guess)
+    and gallops outwards, then bisects.
+    """
+    top = 0
+    for j in range(1, weights.shape[0]):
+        if weights[j] > weights[top]:
+            top = j
+    g = means[top] + _LOGIT_GUESS[(cf << _GUESS_BITS) >> precision] / inv_scales[top] + 0.5
+    x = n - 1 if g >= n - 1 else (0 if g <= 0.0 else int(g))
+    lo, hi = x, x + 1
+    lo_c = _mix_cdf(lo, weights, means, inv_scales, n, span)
+    hi_c = _mix_cdf(hi, weights, means, inv_scales, n, span)
+    if lo_c <= cf < hi_c:
+        return lo, lo_c, hi_c
+    step = 1
+    if lo_c <= cf:  # gallop up; C(n) > cf always stops it
+        while hi_c <= cf:
+            lo, lo_c = hi, hi_c
+            step *= 2
+            hi = min(x + step, n)
+            hi_c = _mix_cdf(hi, weights, means, inv_scales, n, span)
+    else:  # gallop down; C(0) = 0 <= cf always stops it
+        while lo_c > cf:
+            hi, hi_c = lo, lo_c
+            step *= 2
+            lo = max(x - step, 0)
+            lo_c = _mix_cdf(lo, weights, means, inv_scales, n, span)
     while hi - lo > 1:
         mid = (lo + hi) >> 1
         mid_c = _mix_cdf(mid, weights, means, inv_scales, n, span)
@@ -209,7 +235,7 @@ def _mix_pop_loop(state, tail, length, fillers, strict, logits, means, scales, n
     for i in range(out.shape[0]):
         _mix_prepare(i, logits, means, scales, weights, inv_scales)
         cf = int(rk.peek(state, precision))
-        x, c0, c1 = _mix_search(cf, weights, means[i], inv_scales, n, span)
+        x, c0, c1 = _mix_search(cf, weights, means[i], inv_scales, n, span, precision)
         out[i] = x
         state, length, fillers, status = rk.pop_step(
             state, tail, length, fillers, strict, c0, c1 - c0, precision

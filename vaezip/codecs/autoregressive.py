@@ -1,0 +1,288 @@
+"""Likelihoods made autoregressive by a small causal head, coded pixel by pixel in Numba.
+
+A decoder network maps z to per-pixel features ``(B, C, H, W)`` once per
+image. The head turns pixel ``(i, j)``'s features plus its already-coded
+neighbours into that pixel's distribution parameters (see
+``vaezip.vae.export_head`` for the weights and ``docs/models.md``)::
+
+    u = v * 2 / (n_values - 1) - 1                      (normalized pixel values)
+    a = features[:, i, j] + sum_n conv_w[n] * u[i + dy_n, j + dx_n]   (inside the image only)
+    h = relu(a);  h = relu(layer_w[l] @ h + layer_b[l]) for each layer l
+    params = out_w @ h + out_b
+
+Compression knows every pixel; decompression learns them one by one in
+raster order. Both run the same ``_head`` function in the same order, so the
+parameters, and the frequency tables built from them, are bit-identical.
+
+- ``AutoregressiveMixture``: params = K logits, K means and K log-scales in
+  normalized units; log-scales clamped to ``[LOG_SCALE_MIN, LOG_SCALE_MAX]``;
+  then exactly ``LogisticMixture``'s quantization (deterministic softmax);
+  scales are ``exp`` of the log-scale snapped to the grid (``detmath.exp_grid``).
+- ``AutoregressiveBernoulli``: one logit per pixel, quantized as
+  ``Bernoulli(logit=...)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaezip.codecs import bernoulli as _bern
+from vaezip.codecs import logistic as _logi
+from vaezip.codecs.base import Family, as_symbols, checked_precision
+from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, snap_index
+from vaezip.rans import kernels as rk
+from vaezip.rans._jit import jit
+
+LOG_SCALE_MIN = -7.0
+LOG_SCALE_MAX = 3.0
+
+
+@jit
+def _head(feat, u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params):
+    """Parameters of pixel (i, j) into ``params``; ``u`` holds the normalized pixels before it.
+
+    Matrix-vector products run with the input channel outermost
+    (``acc[r] += w[c, r] * h[c]`` for c = 0, 1, ...): each output is summed
+    in a fixed order, and the inner loop over outputs vectorizes without
+    reassociating anything. ``layer_wt`` and ``out_wt`` are the transposed
+    weights (input channel first).
+    """
+    height, width = u.shape
+    channels = h.shape[0]
+    for c in range(channels):
+        h[c] = feat[i, j, c]
+    for n in range(offsets.shape[0]):
+        y = i + offsets[n, 0]
+        x = j + offsets[n, 1]
+        if 0 <= y < height and 0 <= x < width:
+            v = u[y, x]
+            for c in range(channels):
+                h[c] += conv_w[n, c] * v
+    for c in range(channels):
+        h[c] = max(h[c], 0.0)
+    for layer in range(layer_wt.shape[0]):
+        for r in range(channels):
+            h2[r] = layer_b[layer, r]
+        for c in range(channels):
+            hc = h[c]
+            for r in range(channels):
+                h2[r] += layer_wt[layer, c, r] * hc
+        for c in range(channels):
+            h[c] = max(h2[c], 0.0)
+    for p in range(params.shape[0]):
+        params[p] = out_b[p]
+    for c in range(channels):
+        hc = h[c]
+        for p in range(params.shape[0]):
+            params[p] += out_wt[c, p] * hc
+
+
+@jit
+def _mixture(params, k, half_range, weights, means, inv_scales):
+    """Mixture weights, means and inverse scales in pixel units from the head's raw output."""
+    _logi._softmax(params[:k], weights)
+    for m in range(k):
+        means[m] = (params[k + m] + 1.0) * half_range
+        ls = min(max(params[2 * k + m], LOG_SCALE_MIN), LOG_SCALE_MAX)
+        inv_scales[m] = 1.0 / (exp_grid(snap_index(ls, SNAP_LIMIT)) * half_range)
+
+
+@jit
+def _mix_interval(x, params, k, n, span, weights, means, inv_scales):
+    _mixture(params, k, (n - 1) / 2.0, weights, means, inv_scales)
+    c0 = _logi._mix_cdf(x, weights, means, inv_scales, n, span)
+    return c0, _logi._mix_cdf(x + 1, weights, means, inv_scales, n, span) - c0
+
+
+@jit
+def _mix_pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
+                  conv_w, offsets, layer_wt, layer_b, out_wt, out_b, out):
+    span = (1 << precision) - n
+    scale = 2.0 / (n - 1)
+    h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
+    weights, means, inv_scales = np.empty(k), np.empty(k), np.empty(k)
+    batch, height, width = out.shape
+    u = np.empty((height, width))
+    status = rk.OK
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
+                _mixture(params, k, (n - 1) / 2.0, weights, means, inv_scales)
+                cf = int(rk.peek(state, precision))
+                v, c0, c1 = _logi._mix_search(cf, weights, means, inv_scales, n, span, precision)
+                state, length, fillers, status = rk.pop_step(
+                    state, tail, length, fillers, strict, c0, c1 - c0, precision
+                )
+                if status != rk.OK:
+                    return state, length, fillers, status
+                out[b, i, j] = v
+                u[i, j] = v * scale - 1.0
+    return state, length, fillers, status
+
+
+@jit
+def _bern_pop_loop(state, tail, length, fillers, strict, feats, precision,
+                   conv_w, offsets, layer_wt, layer_b, out_wt, out_b, out):
+    h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
+    batch, height, width = out.shape
+    u = np.empty((height, width))
+    status = rk.OK
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
+                cf = int(rk.peek(state, precision))
+                v = 0 if cf < (1 << precision) - _bern._freq1(params[0], True, precision) else 1
+                start, freq = _bern._interval(v, params[0], True, precision)
+                state, length, fillers, status = rk.pop_step(
+                    state, tail, length, fillers, strict, start, freq, precision
+                )
+                if status != rk.OK:
+                    return state, length, fillers, status
+                out[b, i, j] = v
+                u[i, j] = v * 2.0 - 1.0
+    return state, length, fillers, status
+
+
+@jit
+def _mix_interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, starts, freqs):
+    span = (1 << precision) - n
+    scale = 2.0 / (n - 1)
+    h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
+    weights, means, inv_scales = np.empty(k), np.empty(k), np.empty(k)
+    batch, height, width = x.shape
+    u = np.empty((height, width))
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                u[i, j] = x[b, i, j] * scale - 1.0
+        for i in range(height):
+            for j in range(width):
+                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
+                starts[b, i, j], freqs[b, i, j] = _mix_interval(
+                    x[b, i, j], params, k, n, span, weights, means, inv_scales
+                )
+
+
+@jit
+def _bern_interval_loop(x, feats, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, starts, freqs):
+    h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
+    batch, height, width = x.shape
+    u = np.empty((height, width))
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                u[i, j] = x[b, i, j] * 2.0 - 1.0
+        for i in range(height):
+            for j in range(width):
+                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
+                starts[b, i, j], freqs[b, i, j] = _bern._interval(x[b, i, j], params[0], True, precision)
+
+
+class _Autoregressive(Family):
+    """Shared set-up: head weights, features layout, shape checks."""
+
+    _params_per_pixel: int
+
+    def __init__(self, weights: dict, precision: int):
+        self.n = int(np.asarray(weights["n_values"]).ravel()[0])
+        self.precision = checked_precision(precision, self.n)
+        conv_w = np.ascontiguousarray(weights["conv_w"], dtype=np.float64)
+        channels = conv_w.shape[1]
+        self.head = (
+            conv_w,
+            np.ascontiguousarray(weights["offsets"], dtype=np.int64),
+            # transposed so that the kernels read input channels outermost
+            np.ascontiguousarray(
+                np.asarray(weights["layer_w"], dtype=np.float64).reshape(-1, channels, channels).transpose(0, 2, 1)
+            ),
+            np.ascontiguousarray(weights["layer_b"], dtype=np.float64).reshape(-1, channels),
+            np.ascontiguousarray(np.asarray(weights["out_w"], dtype=np.float64).T),
+            np.ascontiguousarray(weights["out_b"], dtype=np.float64),
+        )
+        offsets = self.head[1]
+        if offsets.ndim != 2 or offsets.shape[1] != 2 or np.any(
+            (offsets[:, 0] > 0) | ((offsets[:, 0] == 0) & (offsets[:, 1] >= 0))
+        ):
+            raise ValueError("head offsets must point only at pixels before the current one in raster order")
+        if self.head[4].shape != (channels, self._params_per_pixel):
+            raise ValueError(
+                f"head output weights have shape {self.head[4].T.shape}, "
+                f"expected ({self._params_per_pixel}, {channels})"
+            )
+        self.channels = channels
+
+    def _features(self, features, shape=None) -> np.ndarray:
+        feats = np.asarray(features, dtype=np.float64)
+        if feats.ndim != 4 or feats.shape[1] != self.channels:
+            raise ValueError(f"features must have shape (B, {self.channels}, H, W), got {feats.shape}")
+        if shape is not None and (feats.shape[0], feats.shape[2], feats.shape[3]) != tuple(shape):
+            raise ValueError(f"features of shape {feats.shape} do not match images of shape {tuple(shape)}")
+        if not np.all(np.isfinite(feats)):
+            raise ValueError("features must be finite")
+        return np.ascontiguousarray(feats.transpose(0, 2, 3, 1))
+
+    def _images(self, symbols) -> np.ndarray:
+        symbols = np.asarray(symbols)
+        if symbols.ndim != 3:
+            raise ValueError(f"images must have shape (B, H, W), got {symbols.shape}")
+        return as_symbols(symbols, self.n, "pixels").reshape(symbols.shape)
+
+    def interval(self, symbols, *, features):
+        """``(start, freq)`` of every pixel, from the same head and quantization as push/pop."""
+        x = self._images(symbols)
+        feats = self._features(features, x.shape)
+        starts = np.empty(x.shape, dtype=np.int64)
+        freqs = np.empty(x.shape, dtype=np.int64)
+        self._interval_loop(x, feats, starts, freqs)
+        return starts, freqs
+
+    def push(self, msg, symbols, *, features) -> None:
+        """Push every pixel; pop returns them image by image in raster order.
+
+        All pixels are known here, so the head runs over the whole batch
+        first and the intervals are pushed afterwards (in reverse).
+        """
+        starts, freqs = self.interval(symbols, features=features)
+        msg.run_push(rk.push_intervals, starts.size, starts.ravel(), freqs.ravel(), self.precision)
+
+
+class AutoregressiveMixture(_Autoregressive):
+    """Discretized logistic mixture per pixel, parameters from the causal head (K components)."""
+
+    def __init__(self, weights: dict, mixtures: int, precision: int = 16):
+        self.k = int(mixtures)
+        self._params_per_pixel = 3 * self.k
+        super().__init__(weights, precision)
+
+    def _interval_loop(self, x, feats, starts, freqs):
+        _mix_interval_loop(x, feats, self.k, self.n, self.precision, *self.head, starts, freqs)
+
+
+    def pop(self, msg, *, features) -> np.ndarray:
+        feats = self._features(features)
+        out = np.empty(feats.shape[:3], dtype=np.int64)
+        msg.run_pop(_mix_pop_loop, feats, self.k, self.n, self.precision, *self.head, out)
+        return out
+
+
+class AutoregressiveBernoulli(_Autoregressive):
+    """Bernoulli per pixel (binary images), logit from the causal head."""
+
+    _params_per_pixel = 1
+
+    def __init__(self, weights: dict, precision: int = 16):
+        if int(np.asarray(weights["n_values"]).ravel()[0]) != 2:
+            raise ValueError("AutoregressiveBernoulli needs a head exported with n_values = 2")
+        super().__init__(weights, precision)
+
+    def _interval_loop(self, x, feats, starts, freqs):
+        _bern_interval_loop(x, feats, self.precision, *self.head, starts, freqs)
+
+
+    def pop(self, msg, *, features) -> np.ndarray:
+        feats = self._features(features)
+        out = np.empty(feats.shape[:3], dtype=np.int64)
+        msg.run_pop(_bern_pop_loop, feats, self.precision, *self.head, out)
+        return out
