@@ -144,7 +144,8 @@ def streams_for(draw, total_images: int) -> list[Stream]:
     parts = draw(st.integers(1, min(total_images, 6)))
     cuts = []
     if parts > 1:
-        cuts = sorted(draw(st.lists(st.integers(1, total_images - 1), min_size=parts - 1, max_size=parts - 1, unique=True)))
+        inner = st.integers(1, total_images - 1)
+        cuts = sorted(draw(st.lists(inner, min_size=parts - 1, max_size=parts - 1, unique=True)))
     bounds = [0, *cuts, total_images]
     streams = []
     for lo, hi in zip(bounds, bounds[1:]):
@@ -332,7 +333,9 @@ BAD_BODIES = {
     "palette of 257 entries": dict(
         entries=[entry(mode=5, extra=struct.pack("<HB", 257, 3) + bytes(771))], streams=[stream()]
     ),
-    "palette of 2 channels": dict(entries=[entry(mode=5, extra=struct.pack("<HB", 2, 2) + bytes(4))], streams=[stream()]),
+    "palette of 2 channels": dict(
+        entries=[entry(mode=5, extra=struct.pack("<HB", 2, 2) + bytes(4))], streams=[stream()]
+    ),
     "palette on an L image": dict(entries=[entry(extra=P_EXTRA)], streams=[stream()]),
     "images without streams": dict(entries=[entry()]),
     "streams without images": dict(streams=[stream()]),
@@ -507,7 +510,10 @@ def vector_pixels(seed: int, height: int, width: int, mode: str) -> np.ndarray:
 def vector_archives() -> dict[str, tuple[Archive, list[list[np.ndarray]]]]:
     """What the committed v1 vectors hold: the archive and, per entry, its images."""
     def build(header, entries, streams):
-        pixels = [[vector_pixels(7 * i + k, e.height, e.width, e.mode) for k in range(e.count)] for i, e in enumerate(entries)]
+        pixels = [
+            [vector_pixels(7 * i + k, e.height, e.width, e.mode) for k in range(e.count)]
+            for i, e in enumerate(entries)
+        ]
         checksums = [vz.pixel_checksum(p, bit_depth=e.bit_depth) for p, e in zip(pixels, entries)]
         return Archive(header, entries, streams, checksums), pixels
 
@@ -625,3 +631,19 @@ def test_version_1_writer_output_is_pinned(name):
     assert vz.write(vz.read(data)) == data
     archive, _ = vector_archives()[name]
     assert vz.write(archive) == data
+
+
+def test_header_size_below_the_smallest_header_is_corrupt():
+    preamble = vz.MAGIC + struct.pack("<HHHHHHQI", 1, 0, 0, 1, 0, 0, 200, 97)
+    data = (preamble + struct.pack("<I", zlib.crc32(preamble))).ljust(200, b"\x00")
+    with pytest.raises(CorruptError, match="header size 97"):
+        vz.read(data)
+
+
+def test_import_needs_neither_numba_nor_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, vaezip.container; print(sorted({'numba', 'torch'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -491,7 +491,7 @@ def _read_preamble(data) -> tuple[int, int, tuple[int, int, int]]:
             f"this .vz file uses {what} (written by vaezip {_version_text(writer)}); vaezip {__version__} "
             f"reads format version {FORMAT_VERSION} only: upgrade to vaezip >= {_version_text(writer)}"
         )
-    minimum = PREAMBLE_SIZE + 1 + 32 + _CODEC.size + 4 + 4 + 4
+    minimum = PREAMBLE_SIZE + 2 + 32 + _CODEC.size + 4 + 4 + 4  # the smallest header: docs/format.md
     if not minimum <= header_size <= file_size - 4:
         raise CorruptError(
             f"header size {header_size} does not fit file size {file_size}: the file is corrupt "
@@ -634,6 +634,6 @@ def read(data) -> Archive:
         words = np.frombuffer(data, dtype="<u4", count=entry.word_count, offset=offset).astype(np.uint32)
         offset += 4 * entry.word_count
         if words[-1] == 0:
-            raise CorruptError("a stream's final state is below 2**32: the file is corrupt or was not written by vaezip")
+            raise _corrupt(_Invalid("a stream's final state is below 2**32"))
         streams.append(Stream(words, entry.fillers, entry.image_count))
     return Archive(contents.header, contents.images, streams, contents.checksums)
