@@ -10,8 +10,8 @@ impossible symbol costs ``precision`` bits), the two frequencies sum to
 ``2**precision``, and ``p = 1/2`` gives two equal halves. Rounding to nearest
 makes ``p`` and ``1 - p`` cost the same.
 
-With ``logit=`` instead of ``p``, ``p = sigmoid(snap(logit))`` is computed
-inside the kernel with ``vaezip.codecs.detmath`` (logits are clamped to
+With ``logit=`` instead of ``p``, ``p = sigmoid_grid(snap_index(logit))`` is
+computed inside the kernel with ``vaezip.codecs.detmath`` (logits are clamped to
 ``[-64, 64]`` and rounded to a grid of spacing ``2**-20``), so push and pop
 get the same ``f1`` on every machine.
 """
@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
-from vaezip.codecs.detmath import sigmoid, snap
+from vaezip.codecs.detmath import SNAP_LIMIT, sigmoid_grid, snap_index
 from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
@@ -31,7 +31,7 @@ from vaezip.rans._jit import jit
 @jit
 def _freq1(q, is_logit, precision):
     """Frequency ``f1`` of symbol 1 (see the module docstring); ``q`` is ``p`` or a logit."""
-    p = sigmoid(snap(q)) if is_logit else q
+    p = sigmoid_grid(snap_index(q, SNAP_LIMIT)) if is_logit else q
     return int(math.floor(p * ((1 << precision) - 2) + 0.5)) + 1
 
 

@@ -1,8 +1,8 @@
 """The categorical distribution over ``K`` categories with a table per symbol.
 
 Each symbol has a row of ``K`` non-negative weights ``w`` (``probs=``, which
-need not sum to 1, or ``logits=``, turned into ``w_j = exp_(l_j - max_l)``
-with the deterministic ``vaezip.codecs.detmath.exp_``). With the running sums
+need not sum to 1, or ``logits=``, turned into ``w_j = exp(l_j - max_l)``
+on the snap grid, ``vaezip.codecs.detmath.exp_grid``). With the running sums
 ``s_k = w_0 + ... + w_(k-1)`` added one at a time from ``j = 0`` and the total
 ``s_K``, the quantized cumulative function is::
 
@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
-from vaezip.codecs.detmath import exp_
+from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, snap_index
 from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
@@ -47,7 +47,7 @@ def _cdf(k, s, total, n, span):
 
 @jit
 def _weights(row, is_logit, scratch):
-    """The row's weights: ``row`` itself, or ``exp_(l - max l)`` written to ``scratch``."""
+    """The row's weights: ``row`` itself, or ``exp(l - max l)`` (grid) written to ``scratch``."""
     if not is_logit:
         return row
     top = row[0]
@@ -55,7 +55,7 @@ def _weights(row, is_logit, scratch):
         if row[j] > top:
             top = row[j]
     for j in range(row.shape[0]):
-        scratch[j] = exp_(row[j] - top)
+        scratch[j] = exp_grid(snap_index(row[j] - top, SNAP_LIMIT))
     return scratch
 
 
