@@ -173,6 +173,10 @@ def validation_bpd(model: VAE, images: torch.Tensor, batch_size: int, seed: int)
     return total / (images.shape[0] * model.n_dims * LOG_2)
 
 
+GRAD_CLIP = 5.0  # gradient-norm clip (catches spikes; typical norms are 0.5-3 per dimension), per image dimension (the loss is nats per image)
+LR_DECAY = 0.5  # learning-rate factor after an epoch without a better validation bpd
+
+
 def train_epoch(model: VAE, optimizer, images: torch.Tensor, options: TrainOptions,
                 epoch: int, binarized: bool, deadline: float | None) -> tuple[float, bool]:
     """One pass over the shuffled training images: (mean bpd, hit the deadline)."""
@@ -190,6 +194,7 @@ def train_epoch(model: VAE, optimizer, images: torch.Tensor, options: TrainOptio
         loss = model.neg_elbo(x, generator).mean()
         optimizer.zero_grad()
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP * model.n_dims)
         optimizer.step()
         total += loss.item() * x.shape[0]
         count += x.shape[0]
@@ -268,6 +273,8 @@ def fit(model: VAE, train_images: np.ndarray, val_images: np.ndarray,
             best = copy.deepcopy(model.state_dict())
         else:
             state.bad_epochs += 1
+            for group in optimizer.param_groups:  # a bad epoch halves the learning rate
+                group["lr"] *= LR_DECAY
         save_checkpoint(path, model, optimizer, state, best, options, config)
         epochs.update(1)
         epochs.set_postfix(train_bpd=f"{train_bpd:.4f}", val_bpd=f"{val_bpd:.4f}")
