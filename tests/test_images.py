@@ -567,6 +567,32 @@ def test_palette_image_without_plte_refused():
         read_png(data)
 
 
+def test_repeated_ihdr_and_unknown_critical_chunk_refused():
+    good = make_png(np.ones((2, 2, 3), int), 2, 8)
+    for extra in (good[8:33], chunk(b"ABCD", b"x")):
+        with pytest.raises(ImageError, match="critical chunk"):
+            read_png(good[:33] + extra + good[33:])
+
+
+def test_ancillary_chunks_ignored_and_interlace_not_kept():
+    data, want = build("rgb16", 7, 5, interlace=True)
+    with_text = data[:33] + chunk(b"tEXt", b"Comment\0hello") + chunk(b"gAMA", struct.pack(">I", 45455)) + data[33:]
+    got = read_png(with_text)
+    assert got == want
+    out = io.BytesIO()
+    write_png(got, out)
+    assert out.getvalue()[28] == 0 and chunk_types(out.getvalue()) == [b"IHDR", b"IDAT", b"IEND"]
+
+
+@pytest.mark.parametrize("mode,depth", [("L", 1), ("L", 16), ("1", 8), ("P", 16), ("RGB", 16), ("RGB;16", 8)])
+def test_png_bit_depth_must_fit_the_mode(mode, depth):
+    channels = container.MODES[container.MODE_IDS[mode]][1]
+    dtype = np.uint16 if mode.endswith("16") else np.uint8
+    palette = palette_of(2, False) if mode == "P" else None
+    with pytest.raises(ImageError, match="bit depth"):
+        Picture(np.zeros((1, 1, channels), dtype), mode, palette, png_bit_depth=depth)
+
+
 def test_write_refuses_non_pictures():
     with pytest.raises(ImageError):
         write_png(np.zeros((2, 2), np.uint8), io.BytesIO())

@@ -27,7 +27,10 @@ that ``read_png`` reads back to an equal Picture. Decisions (docs/format.md,
 * **Colour-key transparency** (tRNS in a grey or truecolour file) is kept in
   ``Picture.transparency`` (samples on the Picture's scale) and written back.
   Ancillary chunks (gamma, colour profile, text, physical size, time) are not
-  kept: vaezip is lossless for pixels, not for metadata.
+  kept, and files are written without interlacing: vaezip is lossless for
+  pixels, not for metadata or the order of the bytes. A tRNS chunk that PNG
+  does not allow where it is (in an image with alpha, after IDAT, longer than
+  the palette, of the wrong length) is ignored, as libpng ignores it.
 * **Libraries.** The chunk structure (IHDR, PLTE, tRNS, acTL, IEND, every
   critical chunk's CRC) is parsed here before any pixel is decoded, so sizes
   and animation are refused before a byte is allocated for pixels. Pillow
@@ -176,7 +179,7 @@ class Picture:
             raise ImageError(f"mode {self.mode} has no palette")
         if self.name is not None and (not isinstance(self.name, str) or "/" in self.name or "\\" in self.name):
             raise ImageError(f"an image name must be a bare file name, got {self.name!r}")
-        if self.png_bit_depth is not None and (_COLOUR_TYPES[self.mode], self.png_bit_depth) not in _PNG_MODES:
+        if self.png_bit_depth is not None and _PNG_MODES.get((_COLOUR_TYPES[self.mode], self.png_bit_depth)) != self.mode:
             raise ImageError(f"a PNG of mode {self.mode} cannot have bit depth {self.png_bit_depth}")
         if self.transparency is not None:
             key = tuple(int(v) for v in self.transparency)
@@ -402,8 +405,8 @@ def _parse_chunks(data: bytes) -> _Header:
             palette = bytes(body)
         elif kind == b"tRNS" and not idat and trns is None:
             trns = bytes(body)  # a late or second tRNS is ignored, as libpng does
-        elif critical and kind not in (b"IHDR",):
-            raise ImageError(f"unsupported PNG: unknown critical chunk {_kind(kind)}")
+        elif critical:
+            raise ImageError(f"unsupported PNG: unknown or repeated critical chunk {_kind(kind)}")
     if not idat:
         raise ImageError("corrupt PNG: no IDAT chunk")
     width, height, depth, colour, _, _, interlace = ihdr
@@ -491,7 +494,7 @@ def _decode_pillow(data: bytes, head: _Header, mode: str) -> np.ndarray:
             image.load()
             if image.size != (head.width, head.height):
                 raise ImageError("corrupt PNG: decoded size differs from the header")
-            pixels = np.asarray(image)
+            pixels = np.array(image)  # a writable copy
     except ImageError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, zlib.error, struct.error, MemoryError) as exc:
