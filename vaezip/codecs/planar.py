@@ -46,24 +46,21 @@ The token is coded with an adaptive table chosen by a *context*:
 - bit depth 1: the values of ten neighbours (the 3-line template of JBIG:
   two to the left, five above, three two rows up; 0 outside the plane).
 
-Adaptive tables. Each table holds ``K + 1`` cumulative counts ``cdf[0] = 0 <=
-cdf[1] <= ... <= cdf[K] = 2**CDF_BITS``. After coding symbol ``s`` every
-entry moves toward the cdf of a point mass at ``s``::
+Adaptive tables. Each table keeps an integer count per symbol (a uniform
+prior worth about one symbol: ``max(1, COUNT_STEP // K)`` each) and adds
+``COUNT_STEP`` to the count of every symbol it codes; when the total passes
+``COUNT_LIMIT`` all counts are halved, rounding up (so every count stays
+``>= 1``), which gives a memory of a few thousand symbols. Coding uses the
+table's *starts*, rebuilt from the counts (deferred summation) after
+``1 + uses // 8`` symbols, at most ``REBUILD_MAX``, so a young table follows
+every symbol and an old one costs O(1) per symbol::
 
-    cdf[t] += ((2**CDF_BITS if t > s else 0) - cdf[t]) >> rate
+    C(t) = cum(t) * (2**PRECISION - K) // total  +  t,     C(K) = 2**PRECISION
 
-with an arithmetic (flooring) shift. That map is non-decreasing in
-``cdf[t]``, keeps ``cdf[0] = 0`` and ``cdf[K] = 2**CDF_BITS``, and keeps the
-entries in order. ``rate = min(RATE_MAX, bit_length(count + RATE_PRIOR))``
-grows with the table's use ``count``, so a young table averages like a
-counter and an old one follows the image with a window of about
-``2**RATE_MAX`` symbols. At coding time the table is mapped onto
-``[0, 2**PRECISION)`` with::
-
-    C(t) = (cdf[t] * (2**PRECISION - K)) >> CDF_BITS  +  t
-
-so ``C(0) = 0``, ``C(K) = 2**PRECISION`` and every symbol gets ``freq =
-C(t+1) - C(t) >= 1``. Raw bits, run lengths and binary run symbols are
+with ``cum(t)`` the sum of the counts below ``t``: ``C(0) = 0``, and every
+symbol gets ``freq = C(t+1) - C(t) >= 1`` (the frequencies sum to exactly
+``2**PRECISION``). Both sides count, halve and rebuild at the same symbols,
+in 64-bit integers. Raw bits, run lengths and binary run symbols are
 intervals of the same ``[0, 2**PRECISION)``.
 
 Push runs the model over the known plane once, collecting every symbol's
@@ -83,9 +80,10 @@ from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
 PRECISION = 16  # every symbol is an interval of [0, 2**PRECISION)
-CDF_BITS = 16  # adaptive tables sum to 2**CDF_BITS
-RATE_MAX = 7  # slowest adaptation: about 2**RATE_MAX symbols of memory
-RATE_PRIOR = 2  # weight of the initial uniform table, in symbols
+COUNT_STEP = 32  # a coded symbol adds this to its count (the prior gives every symbol 1)
+COUNT_LIMIT = 1 << 16  # counts are halved when their total passes this
+REBUILD_SHIFT = 3  # the coding table is rebuilt after 1 + uses // 8 symbols ...
+REBUILD_MAX = 64  # ... but at least every 64
 MAX_BIT_DEPTH = 16
 MAX_PIXELS = 1 << 31
 
@@ -98,7 +96,6 @@ NUM_RUN_TABLES = 32
 RUN_BLOCK_BITS = np.minimum(np.arange(NUM_RUN_TABLES) // 2, 15).astype(np.int64)
 RUN_K_MAX = NUM_RUN_TABLES - 1
 
-_CDF_TOTAL = 1 << CDF_BITS
 _MASK16 = (1 << PRECISION) - 1
 
 
@@ -115,29 +112,25 @@ def num_contexts(bit_depth: int) -> int:
 
 
 # -- small integer helpers ----------------------------------------------------------
-@jit
+@jit(inline="always")
 def _bit_length(v):
-    """Number of bits of ``v`` in ``[0, 2**32)`` (0 for 0)."""
-    n = 0
-    if v >= 65536:
-        v >>= 16
-        n += 16
-    if v >= 256:
-        v >>= 8
-        n += 8
-    if v >= 16:
-        v >>= 4
-        n += 4
-    if v >= 4:
-        v >>= 2
-        n += 2
-    if v >= 2:
-        v >>= 1
-        n += 1
-    return n + v
+    """Number of bits of ``v`` in ``[0, 2**32)`` (0 for 0), without data-dependent branches."""
+    n = np.int64(v > 0xFFFF) << 4
+    v >>= n
+    s = np.int64(v > 0xFF) << 3
+    v >>= s
+    n += s
+    s = np.int64(v > 0xF) << 2
+    v >>= s
+    n += s
+    s = np.int64(v > 0x3) << 1
+    v >>= s
+    n += s
+    s = np.int64(v > 0x1)
+    return n + s + (v >> s)
 
 
-@jit
+@jit(inline="always")
 def _tokenize(u):
     """``(token, raw_bits, raw)`` of a folded residual ``u``."""
     if u < DIRECT_TOKENS:
@@ -180,38 +173,64 @@ def _unfold(u, pred, depth):
 
 
 # -- adaptive tables ----------------------------------------------------------------
+# A set of tables is one int64 array, a row per table, laid out as
+#   [0, nsym)            counts[t]: the adaptive count of symbol t
+#   [nsym, 2 nsym + 1)   starts[t]: the coding start C(t); C(nsym) = 2**PRECISION
+#   2 nsym + 1           total of the counts
+#   2 nsym + 2           uses: symbols coded with the table
+#   2 nsym + 3           left: symbols to code before the starts are rebuilt from the counts
+# (one array, not several: Numba then passes a single reference around the hot loop).
 @jit
 def _new_tables(count, nsym):
-    """``count`` uniform tables over ``nsym`` symbols and their use counts."""
-    cdf = np.empty((count, nsym + 1), dtype=np.int64)
-    for t in range(nsym + 1):
-        cdf[:, t] = (t * _CDF_TOTAL) // nsym
-    return cdf, np.zeros(count, dtype=np.int64)
+    """``count`` tables over ``nsym`` symbols, each with a uniform prior worth about one symbol."""
+    prior = max(1, COUNT_STEP // nsym)
+    tables = np.zeros((count, 2 * nsym + 4), dtype=np.int64)
+    for r in range(count):
+        tables[r, :nsym] = prior
+        tables[r, 2 * nsym + 1] = prior * nsym
+        tables[r, 2 * nsym + 3] = 1
+        _rebuild(tables, r, nsym)
+    return tables
 
 
-@jit
-def _start(cdf, t, nsym):
-    """C(t): the start of symbol ``t`` in ``[0, 2**PRECISION)``."""
-    return ((cdf[t] * ((1 << PRECISION) - nsym)) >> CDF_BITS) + t
+@jit(inline="always")
+def _rebuild(tables, r, nsym):
+    """Coding starts of table ``r`` from its counts: C(t) = cum(t) * (2**PRECISION - nsym) // total + t."""
+    span = (1 << PRECISION) - nsym
+    total = tables[r, 2 * nsym + 1]
+    cum = 0
+    for t in range(nsym):
+        tables[r, nsym + t] = (cum * span) // total + t
+        cum += tables[r, t]
+    tables[r, 2 * nsym] = 1 << PRECISION
 
 
-@jit
-def _adapt(cdf, uses, row, s, nsym):
-    """Move table ``row`` toward symbol ``s`` (see the module docstring)."""
-    n = uses[row]
-    rate = min(RATE_MAX, _bit_length(n + RATE_PRIOR))
-    uses[row] = n + 1 if n < _CDF_TOTAL else n
-    tab = cdf[row]
-    for t in range(1, nsym):
-        target = _CDF_TOTAL if t > s else 0
-        tab[t] += (target - tab[t]) >> rate
+@jit(inline="always")
+def _adapt(tables, r, s, nsym):
+    """Count symbol ``s`` in table ``r``; rebuild its starts when due (see the module docstring)."""
+    tables[r, s] += COUNT_STEP
+    tables[r, 2 * nsym + 1] += COUNT_STEP
+    n = tables[r, 2 * nsym + 2] + 1
+    tables[r, 2 * nsym + 2] = n
+    left = tables[r, 2 * nsym + 3] - 1
+    if left == 0:
+        if tables[r, 2 * nsym + 1] > COUNT_LIMIT:
+            total = 0
+            for t in range(nsym):
+                c = (tables[r, t] + 1) >> 1
+                tables[r, t] = c
+                total += c
+            tables[r, 2 * nsym + 1] = total
+        _rebuild(tables, r, nsym)
+        left = min(REBUILD_MAX, 1 + (n >> REBUILD_SHIFT))
+    tables[r, 2 * nsym + 3] = left
 
 
-@jit
-def _find(cdf, cf, nsym):
-    """The symbol ``t`` with ``C(t) <= cf < C(t+1)`` (``C(nsym) > cf`` stops the scan)."""
+@jit(inline="always")
+def _find(tables, r, cf, nsym):
+    """The symbol ``t`` of table ``r`` with ``C(t) <= cf < C(t+1)``."""
     t = 0
-    while _start(cdf, t + 1, nsym) <= cf:
+    while tables[r, nsym + t + 1] <= cf:
         t += 1
     return t
 
@@ -222,7 +241,7 @@ def _uniform_start(c, m):
 
 
 # -- the context model, shared by push and pop ---------------------------------------
-@jit
+@jit(inline="always")
 def _neighbours(img, i, j, mid):
     """Virtual-edge neighbours ``a, b, c, d`` (W, N, NW, NE) of pixel (i, j); see the module docstring."""
     width = img.shape[1]
@@ -242,18 +261,13 @@ def _neighbours(img, i, j, mid):
     return a, b, c, d
 
 
-@jit
+@jit(inline="always")
 def _med(a, b, c):
-    lo = min(a, b)
-    hi = max(a, b)
-    if c >= hi:
-        return lo
-    if c <= lo:
-        return hi
-    return a + b - c
+    """The median-edge prediction, written as ``a + b - c`` clamped to ``[min(a, b), max(a, b)]``."""
+    return max(min(a, b), min(max(a, b), a + b - c))
 
 
-@jit
+@jit(inline="always")
 def _activity_context(a, b, c, d, u_w):
     g = abs(d - b) + abs(b - c) + abs(c - a) + u_w
     n = _bit_length(g)
@@ -261,7 +275,7 @@ def _activity_context(a, b, c, d, u_w):
     return min(q, NUM_ACTIVITY - 1)
 
 
-@jit
+@jit(inline="always")
 def _binary_context(img, i, j):
     """Ten-neighbour template of a bit-depth-1 plane (0 outside the plane)."""
     width = img.shape[1]
@@ -283,7 +297,7 @@ def _binary_context(img, i, j):
     return q
 
 
-@jit
+@jit(inline="always")
 def _model(img, i, j, depth, u_w):
     """``(pred, context, flat)`` of pixel (i, j) from the pixels before it."""
     a, b, c, d = _neighbours(img, i, j, 1 << (depth - 1))
@@ -295,26 +309,26 @@ def _model(img, i, j, depth, u_w):
 
 
 # -- push: the model over the known plane, then the intervals in reverse -------------------
-@jit
+@jit(inline="always")
 def _emit(buf, n, start, freq):
     buf[n] = start | (freq << PRECISION)
     return n + 1
 
 
-@jit
-def _emit_table(buf, n, cdf, uses, row, s, nsym):
-    start = _start(cdf[row], s, nsym)
-    n = _emit(buf, n, start, _start(cdf[row], s + 1, nsym) - start)
-    _adapt(cdf, uses, row, s, nsym)
+@jit(inline="always")
+def _emit_table(buf, n, tables, row, s, nsym):
+    start = tables[row, nsym + s]
+    n = _emit(buf, n, start, tables[row, nsym + s + 1] - start)
+    _adapt(tables, row, s, nsym)
     return n
 
 
-@jit
-def _emit_pixel(buf, n, x, pred, depth, cdf, uses, row, nsym):
+@jit(inline="always")
+def _emit_pixel(buf, n, x, pred, depth, tables, row, nsym):
     """Code one regular pixel; returns ``(n, u)``."""
     u = _fold(x, pred, depth)
     token, nb, raw = _tokenize(u)
-    n = _emit_table(buf, n, cdf, uses, row, token, nsym)
+    n = _emit_table(buf, n, tables, row, token, nsym)
     if nb > 0:
         n = _emit(buf, n, raw << (PRECISION - nb), 1 << (PRECISION - nb))
     return n, u
@@ -327,8 +341,8 @@ def _intervals(img, depth, buf):
     nsym = 1 << depth if depth <= 4 else DIRECT_TOKENS + ((depth - 4) << MANTISSA_BITS)
     nctx = (1 << BINARY_TEMPLATE if depth == 1 else NUM_ACTIVITY) + 1
     stop_row = nctx - 1
-    cdf, uses = _new_tables(nctx, nsym)
-    run_cdf, run_uses = _new_tables(NUM_RUN_TABLES, 2)
+    tables = _new_tables(nctx, nsym)
+    run_tables = _new_tables(NUM_RUN_TABLES, 2)
     cap = buf.shape[0] - 4  # one step emits at most 4 symbols
     n = 0
     k = 0
@@ -340,7 +354,7 @@ def _intervals(img, depth, buf):
                 return -1
             pred, ctx, flat = _model(img, i, j, depth, u_w)
             if not flat:
-                n, u_w = _emit_pixel(buf, n, img[i, j], pred, depth, cdf, uses, ctx, nsym)
+                n, u_w = _emit_pixel(buf, n, img[i, j], pred, depth, tables, ctx, nsym)
                 j += 1
                 continue
             end = j
@@ -352,19 +366,19 @@ def _intervals(img, depth, buf):
                     return -1
                 m = min(1 << RUN_BLOCK_BITS[k], width - j)
                 if j + m <= end:  # the run covers the block
-                    n = _emit_table(buf, n, run_cdf, run_uses, k, 1, 2)
+                    n = _emit_table(buf, n, run_tables, k, 1, 2)
                     j += m
                     k = min(k + 1, RUN_K_MAX)
                     if j == width:
                         break
                 else:  # the run stops inside the block, before pixel `end`
-                    n = _emit_table(buf, n, run_cdf, run_uses, k, 0, 2)
+                    n = _emit_table(buf, n, run_tables, k, 0, 2)
                     if m > 1:
                         start = _uniform_start(end - j, m)
                         n = _emit(buf, n, start, _uniform_start(end - j + 1, m) - start)
                     k = max(k - 1, 0)
                     pred, ctx, flat = _model(img, i, end, depth, 0)
-                    n, u_w = _emit_pixel(buf, n, img[i, end], pred, depth, cdf, uses, stop_row, nsym)
+                    n, u_w = _emit_pixel(buf, n, img[i, end], pred, depth, tables, stop_row, nsym)
                     j = end + 1
                     break
     return n
@@ -380,19 +394,18 @@ def _push_packed(state, tail, length, buf, count):
 
 
 # -- pop: raster order, the same model -------------------------------------------------------
-@jit
-def _pop_pixel(state, tail, length, fillers, strict, pred, depth, cdf, uses, row, nsym):
+@jit(inline="always")
+def _pop_pixel(state, tail, length, fillers, strict, pred, depth, tables, row, nsym):
     """Decode one regular pixel; returns ``(state, length, fillers, status, x, u)``."""
     cf = np.int64(rk.peek(state, PRECISION))
-    tab = cdf[row]
-    token = _find(tab, cf, nsym)
-    start = _start(tab, token, nsym)
+    token = _find(tables, row, cf, nsym)
+    start = tables[row, nsym + token]
     state, length, fillers, status = rk.pop_step(
-        state, tail, length, fillers, strict, start, _start(tab, token + 1, nsym) - start, PRECISION
+        state, tail, length, fillers, strict, start, tables[row, nsym + token + 1] - start, PRECISION
     )
     if status != rk.OK:
         return state, length, fillers, status, 0, 0
-    _adapt(cdf, uses, row, token, nsym)
+    _adapt(tables, row, token, nsym)
     nb = _raw_bits(token)
     raw = 0
     if nb > 0:
@@ -410,8 +423,8 @@ def _pop_plane(state, tail, length, fillers, strict, depth, img):
     nsym = 1 << depth if depth <= 4 else DIRECT_TOKENS + ((depth - 4) << MANTISSA_BITS)
     nctx = (1 << BINARY_TEMPLATE if depth == 1 else NUM_ACTIVITY) + 1
     stop_row = nctx - 1
-    cdf, uses = _new_tables(nctx, nsym)
-    run_cdf, run_uses = _new_tables(NUM_RUN_TABLES, 2)
+    tables = _new_tables(nctx, nsym)
+    run_tables = _new_tables(NUM_RUN_TABLES, 2)
     status = rk.OK
     k = 0
     for i in range(height):
@@ -421,7 +434,7 @@ def _pop_plane(state, tail, length, fillers, strict, depth, img):
             pred, ctx, flat = _model(img, i, j, depth, u_w)
             if not flat:
                 state, length, fillers, status, x, u_w = _pop_pixel(
-                    state, tail, length, fillers, strict, pred, depth, cdf, uses, ctx, nsym
+                    state, tail, length, fillers, strict, pred, depth, tables, ctx, nsym
                 )
                 if status != rk.OK:
                     return state, length, fillers, status
@@ -431,15 +444,14 @@ def _pop_plane(state, tail, length, fillers, strict, depth, img):
             u_w = 0
             while True:
                 m = min(1 << RUN_BLOCK_BITS[k], width - j)
-                tab = run_cdf[k]
-                bit = 1 if np.int64(rk.peek(state, PRECISION)) >= _start(tab, 1, 2) else 0
-                start = _start(tab, bit, 2)
+                bit = 1 if np.int64(rk.peek(state, PRECISION)) >= run_tables[k, 3] else 0
+                start = run_tables[k, 2 + bit]
                 state, length, fillers, status = rk.pop_step(
-                    state, tail, length, fillers, strict, start, _start(tab, bit + 1, 2) - start, PRECISION
+                    state, tail, length, fillers, strict, start, run_tables[k, 3 + bit] - start, PRECISION
                 )
                 if status != rk.OK:
                     return state, length, fillers, status
-                _adapt(run_cdf, run_uses, k, bit, 2)
+                _adapt(run_tables, k, bit, 2)
                 if bit == 1:
                     img[i, j : j + m] = pred
                     j += m
@@ -462,7 +474,7 @@ def _pop_plane(state, tail, length, fillers, strict, depth, img):
                 k = max(k - 1, 0)
                 stop_pred, ctx, flat = _model(img, i, j, depth, 0)
                 state, length, fillers, status, x, u_w = _pop_pixel(
-                    state, tail, length, fillers, strict, stop_pred, depth, cdf, uses, stop_row, nsym
+                    state, tail, length, fillers, strict, stop_pred, depth, tables, stop_row, nsym
                 )
                 if status != rk.OK:
                     return state, length, fillers, status
@@ -535,9 +547,16 @@ class Planar(Family):
             count = _intervals(img, self.bit_depth, buf)
         return buf, count
 
-    def push(self, msg, symbols) -> None:
-        """Push the plane ``symbols``; ``pop`` with its shape returns it."""
-        buf, count = self._symbols(self._plane(symbols))
+    def push(self, msg, symbols, *, shape=None) -> None:
+        """Push the plane ``symbols``; ``pop`` with its shape returns it.
+
+        ``shape``, if given (as when the family is bound with ``Planar(d)(shape=...)``),
+        must be the plane's shape.
+        """
+        img = self._plane(symbols)
+        if shape is not None and _check_shape(shape) != img.shape:
+            raise ValueError(f"plane of shape {img.shape} does not match shape {tuple(shape)}")
+        buf, count = self._symbols(img)
         msg.run_push(_push_packed, count, buf, count)
 
     def pop(self, msg, *, shape) -> np.ndarray:
