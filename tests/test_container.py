@@ -647,3 +647,27 @@ def test_import_needs_neither_numba_nor_torch():
     code = "import sys, vaezip.container; print(sorted({'numba', 'torch'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "mode, depth, key",
+    [("L", 2, ()), ("L", 4, (85,)), ("P", 4, ()), ("1", 1, (0,)), ("RGB", 0, (1, 2, 3)),
+     ("RGB;16", 16, (65535, 0, 7)), ("I;16", 0, (300,))],
+)
+def test_png_extras_round_trip(mode, depth, key):
+    palette = dict(palette=bytes(range(12)), palette_channels=3) if mode == "P" else {}
+    image = ImageEntry(3, 5, mode, 2, vz.CODER_MODEL_FREE, png_bit_depth=depth, transparency=key, **palette)
+    archive = Archive(Header(), [image], [Stream(np.array(state_words(), dtype=np.uint32), 0, 2)], [bytes(16)])
+    back = vz.read(vz.write(archive))
+    assert back.images[0].png_bit_depth == depth and back.images[0].transparency == key
+
+
+@pytest.mark.parametrize(
+    "mode, depth, key",
+    [("L", 1, ()), ("LA", 4, ()), ("RGB", 0, (1,)), ("LA", 0, (3,)), ("1", 0, (2,)), ("L", 0, (256,))],
+)
+def test_png_extras_are_validated(mode, depth, key):
+    image = ImageEntry(3, 5, mode, 1, vz.CODER_MODEL_FREE, png_bit_depth=depth, transparency=key)
+    archive = Archive(Header(), [image], [Stream(np.array(state_words(), dtype=np.uint32), 0, 1)], [bytes(16)])
+    with pytest.raises(ValueError):
+        vz.write(archive)

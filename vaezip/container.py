@@ -75,6 +75,13 @@ MODE_IDS = {name: mode_id for mode_id, (name, _, _) in MODES.items()}
 
 _MODEL_NAME = re.compile(r"[a-z0-9._-]{1,64}")
 _ENTRY_HAS_NAMES = 0x01
+_ENTRY_HAS_PNG = 0x02  # PNG extras follow: original IHDR bit depth and colour key
+# PNG IHDR bit depths each mode may have been read from (docs/format.md, "PNG extras")
+PNG_BIT_DEPTHS = {
+    "1": (1,), "L": (2, 4, 8), "LA": (8,), "RGB": (8,), "RGBA": (8,), "P": (1, 2, 4, 8),
+    "I;16": (16,), "LA;16": (16,), "RGB;16": (16,), "RGBA;16": (16,),
+}
+KEY_CHANNELS = {"1": 1, "L": 1, "I;16": 1, "RGB": 3, "RGB;16": 3}  # modes that may have a colour key
 
 # struct formats, one per fixed-size record of docs/format.md
 _PREAMBLE = struct.Struct("<12sHHHHHHQI")  # without its CRC
@@ -148,6 +155,10 @@ class ImageEntry:
     holds one byte per tile (``CODER_VAE`` or ``CODER_MODEL_FREE``), images in
     order, exactly when ``coder == CODER_PER_TILE``. ``palette`` (mode "P"
     only) is ``entries * palette_channels`` bytes, RGB or RGBA.
+    ``png_bit_depth`` (0: not recorded) is the IHDR bit depth of the PNG the
+    images came from, and ``transparency`` their PNG colour key (one sample,
+    or three for RGB modes, on the samples' scale; empty: none), so that
+    decompression writes back the same kind of PNG.
     """
 
     height: int
@@ -159,6 +170,8 @@ class ImageEntry:
     palette: bytes = b""
     palette_channels: int = 0
     names: tuple[str, ...] = ()
+    png_bit_depth: int = 0
+    transparency: tuple[int, ...] = ()
 
     @property
     def channels(self) -> int:
@@ -326,6 +339,16 @@ def _check_entry(entry: ImageEntry, model_free: bool) -> None:
         _require(rest == 0 and 1 <= entries <= 256, "a palette must hold 1..256 whole entries")
     else:
         _require(entry.palette == b"" and entry.palette_channels == 0, f"mode {entry.mode} has no palette")
+    _require(
+        entry.png_bit_depth == 0 or entry.png_bit_depth in PNG_BIT_DEPTHS[entry.mode],
+        f"a PNG of mode {entry.mode} cannot have bit depth {entry.png_bit_depth}",
+    )
+    if entry.transparency:
+        _require(
+            len(entry.transparency) == KEY_CHANNELS.get(entry.mode, -1)
+            and all(0 <= v < (1 << entry.bit_depth) for v in entry.transparency),
+            f"colour key {entry.transparency} does not fit mode {entry.mode}",
+        )
     _require(len(entry.names) in (0, entry.count), f"{len(entry.names)} names given for {entry.count} images")
     for name in entry.names:
         _check_image_name(name)
@@ -375,7 +398,8 @@ def _pack_codec(header: Header) -> bytes:
 def _pack_entry(entry: ImageEntry) -> bytes:
     mode_id = MODE_IDS[entry.mode]
     _, channels, bit_depth = MODES[mode_id]
-    flags = _ENTRY_HAS_NAMES if entry.names else 0
+    has_png = bool(entry.png_bit_depth or entry.transparency)
+    flags = (_ENTRY_HAS_NAMES if entry.names else 0) | (_ENTRY_HAS_PNG if has_png else 0)
     parts = [_ENTRY.pack(entry.count, entry.height, entry.width, mode_id, channels, bit_depth, entry.coder, flags)]
     if entry.mode == "P":
         parts.append(_PALETTE.pack(len(entry.palette) // entry.palette_channels, entry.palette_channels))
@@ -385,6 +409,9 @@ def _pack_entry(entry: ImageEntry) -> bytes:
     for name in entry.names:
         encoded = name.encode("utf-8")
         parts.append(_U8.pack(len(encoded)) + encoded)
+    if has_png:
+        key = tuple(entry.transparency)
+        parts.append(_U8.pack(entry.png_bit_depth) + _U8.pack(len(key)) + struct.pack(f"<{len(key)}H", *key))
     return b"".join(parts)
 
 
@@ -521,7 +548,7 @@ def _read_entry(cur: _Cursor, model_free: bool) -> ImageEntry:
         (channels, bit_depth) == (want_channels, want_depth),
         f"mode {mode} has {want_channels} channels of {want_depth} bits, not {channels} of {bit_depth}",
     )
-    _require(flags & ~_ENTRY_HAS_NAMES == 0, f"image entry flags {flags:#x} are not defined")
+    _require(flags & ~(_ENTRY_HAS_NAMES | _ENTRY_HAS_PNG) == 0, f"image entry flags {flags:#x} are not defined")
     _require(1 <= count <= MAX_IMAGES, f"image count {count} is outside 1..{MAX_IMAGES}")
     palette, palette_channels = b"", 0
     if mode == "P":
@@ -537,7 +564,14 @@ def _read_entry(cur: _Cursor, model_free: bool) -> ImageEntry:
     if flags & _ENTRY_HAS_NAMES:
         _require(count <= cur.remaining(), f"{count} image names do not fit in the header")
         names = tuple(_read_name(cur) for _ in range(count))
-    entry = ImageEntry(height, width, mode, count, coder, tile_coders, palette, palette_channels, names)
+    png_bit_depth, key = 0, ()
+    if flags & _ENTRY_HAS_PNG:
+        png_bit_depth, key_count = cur.unpack(_U8)[0], cur.unpack(_U8)[0]
+        _require(key_count in (0, 1, 3), f"a colour key has 0, 1 or 3 samples, not {key_count}")
+        key = struct.unpack(f"<{key_count}H", cur.take(2 * key_count))
+        _require(png_bit_depth or key, "PNG extras flagged but empty")
+    entry = ImageEntry(height, width, mode, count, coder, tile_coders, palette, palette_channels, names,
+                       png_bit_depth, key)
     _check_entry(entry, model_free)
     return entry
 

@@ -15,6 +15,10 @@ from vaezip import __version__
 
 # command name -> (module, attribute, one-line help shown by ``vaezip --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "compress": ("vaezip.cli.compress", "compress", "Compress PNG images into a .vz file."),
+    "decompress": ("vaezip.cli.decompress", "decompress", "Decompress a .vz file back to PNGs."),
+    "info": ("vaezip.cli.info", "info", "Show a .vz file's header without decoding it."),
+    "models": ("vaezip.cli.models", "models", "List the model zoo."),
     "train": ("vaezip.cli.train", "train", "Train a VAE and add it to the model zoo."),
 }
 

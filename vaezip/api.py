@@ -1,0 +1,476 @@
+"""compress, decompress, inspect: what the CLI and users call.
+
+``compress(pictures)`` codes a list of ``vaezip.images.Picture`` into the
+bytes of one .vz file (docs/format.md) and returns them with a ``Report``;
+``decompress(data)`` gives the pictures back and checks every checksum.
+
+Which coder codes a picture (the rule ``choose_model`` and ``plan`` apply):
+
+1. A zoo model *fits* a picture when the picture has the model's height and
+   width and its pixel kind: mode ``1`` for a binary model (Bernoulli
+   likelihood), mode ``L`` for an 8-bit model.
+2. Without ``model=``, the archive's model is the zoo model that fits the
+   most pictures; when several fit equally many (``mnist`` and ``fashion``
+   both fit 28x28 grey images), the one with the lower −ELBO on them
+   (posterior-mean pass over at most 64 of them).
+3. A fitting picture is coded by the VAE with bits-back, unless the
+   model-free coder (``vaezip.codecs.planar``) codes it in fewer bits than
+   the VAE's −ELBO estimate (only checked when estimates are computed).
+   Every other picture, plane by plane, goes to the model-free coder, so
+   no file is much larger than its PNG.
+
+Pictures are coded in input order. Consecutive pictures with the same coder
+form runs; a VAE run is cut into at most ``MAX_STREAMS`` independent
+streams (one message each), which are coded and decoded on a thread pool.
+Networks run in float64 with one torch thread, so results do not depend on
+the machine's thread count.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from vaezip import container as vz
+from vaezip.images import Picture
+
+LIKELIHOOD_PRECISION = 20
+POSTERIOR_PRECISION = 20
+LATENT_BITS = 12
+DEFAULT_BATCH = 64
+MAX_STREAMS = 8
+MIN_STREAM_IMAGES = 256  # fewer images per stream would waste first-image overhead
+
+
+class CodingError(ValueError):
+    """A request vaezip cannot carry out (unknown model, data that does not decode, ...)."""
+
+
+# -- reports --------------------------------------------------------------------------
+@dataclass
+class PictureReport:
+    """Figures of one picture; ``bits`` is its share of the file (see ``Report``)."""
+
+    name: str
+    dims: int
+    coder: str
+    bits: float
+    neg_elbo_bits: float | None = None
+    is_bits: float | None = None
+
+
+@dataclass
+class Report:
+    """What ``compress`` did. Rates are bits per dimension (pixel x channel).
+
+    ``file_bits`` counts every byte of the .vz file. A picture's ``bits`` is
+    its stream's growth while it was coded (a batch shares its growth by
+    pixel count) plus an equal share of the header and stream overheads, so
+    the pictures' bits add up to ``file_bits``.
+    """
+
+    model: str
+    file_bytes: int
+    dims: int
+    pictures: list[PictureReport] = field(default_factory=list)
+    estimate_samples: int = 0
+    seconds: float = 0.0
+    streams: int = 0
+
+    @property
+    def bpd(self) -> float:
+        return 8.0 * self.file_bytes / self.dims
+
+    def _estimate_bpd(self, key: str) -> float | None:
+        coded = [p for p in self.pictures if p.coder == "vae"]
+        if not coded or any(getattr(p, key) is None for p in coded):
+            return None
+        return sum(getattr(p, key) for p in coded) / sum(p.dims for p in coded)
+
+    @property
+    def neg_elbo_bpd(self) -> float | None:
+        """Mean −ELBO of the VAE-coded pictures (None without estimates)."""
+        return self._estimate_bpd("neg_elbo_bits")
+
+    @property
+    def is_bpd(self) -> float | None:
+        return self._estimate_bpd("is_bits")
+
+    def to_dict(self) -> dict:
+        return {
+            "model": self.model,
+            "file_bytes": self.file_bytes,
+            "dims": self.dims,
+            "bpd": self.bpd,
+            "neg_elbo_bpd": self.neg_elbo_bpd,
+            "is_bpd": self.is_bpd,
+            "estimate_samples": self.estimate_samples,
+            "seconds": self.seconds,
+            "streams": self.streams,
+            "pictures": [p.__dict__ for p in self.pictures],
+        }
+
+
+# -- model choice -----------------------------------------------------------------------
+def fits(info, picture: Picture) -> bool:
+    """Whether the zoo model ``info`` can code ``picture`` (rule 1 of the module docstring)."""
+    config = info.config
+    mode = "1" if config.get("n_values") == 2 else "L"
+    return (picture.height, picture.width) == (config.get("height"), config.get("width")) and picture.mode == mode
+
+
+def choose_model(pictures: list[Picture], model: str | None = None) -> str:
+    """The zoo model for these pictures (rule 2), ``model`` if given, or ``"none"``."""
+    from vaezip import zoo
+
+    if model is not None:
+        if model == vz.MODEL_FREE:
+            return model
+        zoo.get_info(model)  # a clear ModelError for an unknown name
+        return model
+    infos = zoo.list_models()
+    counts = {info.name: sum(fits(info, p) for p in pictures) for info in infos}
+    best = max(counts.values(), default=0)
+    if best == 0:
+        return vz.MODEL_FREE
+    tied = [info for info in infos if counts[info.name] == best]
+    if len(tied) == 1:
+        return tied[0].name
+    return min(tied, key=lambda info: _quick_neg_elbo(info, pictures)).name
+
+
+def _quick_neg_elbo(info, pictures: list[Picture]) -> float:
+    """Mean −ELBO (posterior mean as the one sample) of up to 64 fitting pictures, in nats."""
+    import torch
+
+    from vaezip import zoo
+
+    images = np.stack([p.pixels[:, :, 0] for p in pictures if fits(info, p)][:64]).astype(np.int64)
+    model = zoo.load_model(info.name)
+    with torch.no_grad():
+        x = torch.from_numpy(images)
+        mu, sigma = model.encode(x)
+        kl = 0.5 * (mu.square() + sigma.square() - 1.0 - 2.0 * torch.log(sigma)).sum(dim=1)
+        return float((kl - model.log_likelihood(x, mu)).mean())
+
+
+# -- compress ---------------------------------------------------------------------------
+@dataclass
+class _Run:
+    """Consecutive pictures (``start:stop``) with one coder."""
+
+    start: int
+    stop: int
+    coder: int
+
+
+def _runs(coders: list[int], vae_streams: int) -> list[_Run]:
+    """Same-coder runs; VAE runs cut into chunks of about ``len / vae_streams`` pictures."""
+    runs, start = [], 0
+    for i in range(1, len(coders) + 1):
+        if i == len(coders) or coders[i] != coders[start]:
+            if coders[start] == vz.CODER_VAE:
+                chunks = min(vae_streams, i - start)
+                bounds = np.linspace(start, i, chunks + 1).round().astype(int)
+                runs += [_Run(int(a), int(b), coders[start]) for a, b in zip(bounds[:-1], bounds[1:])]
+            else:
+                runs.append(_Run(start, i, coders[start]))
+            start = i
+    return runs
+
+
+def _entries(pictures: list[Picture], coders: list[int]) -> list[vz.ImageEntry]:
+    """Image-table entries: consecutive pictures of one shape, mode, palette and coder."""
+    entries: list[vz.ImageEntry] = []
+    for picture, coder in zip(pictures, coders):
+        key = vz.ImageEntry(
+            picture.height, picture.width, picture.mode, 1, coder,
+            palette=picture.palette_bytes, palette_channels=picture.palette_channels,
+            names=(picture.name or "",), png_bit_depth=picture.png_bit_depth or 0,
+            transparency=picture.transparency or (),
+        )
+        last = entries[-1] if entries else None
+        if last is not None and replace(last, count=1, names=()) == replace(key, names=()):
+            entries[-1] = replace(last, count=last.count + 1, names=last.names + key.names)
+        else:
+            entries.append(key)
+    if all(name == "" for entry in entries for name in entry.names):
+        entries = [replace(entry, names=()) for entry in entries]
+    return entries
+
+
+def _entry_pictures(entries, pictures):
+    start = 0
+    for entry in entries:
+        yield entry, pictures[start:start + entry.count]
+        start += entry.count
+
+
+class _Coders:
+    """The model side of one archive: bits-back pieces, built once and shared by the streams."""
+
+    def __init__(self, model_name: str, batch_size: int):
+        from vaezip.codecs import GaussianLatent
+
+        self.batch_size = batch_size
+        self.model_name = model_name
+        self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
+        self.model = None
+        self.sha256 = bytes(32)
+        if model_name != vz.MODEL_FREE:
+            from vaezip import zoo
+            from vaezip.adapter import TorchLatentModel
+
+            self.info = zoo.get_info(model_name)
+            self.model = TorchLatentModel(zoo.load_model(model_name), LIKELIHOOD_PRECISION)
+            self.sha256 = bytes.fromhex(self.info.sha256)
+
+    # model-free pictures, plane by plane
+    def push_planar(self, msg, pictures: list[Picture], sizes: list[float]) -> None:
+        from vaezip.codecs.planar import Planar
+
+        for index in range(len(pictures) - 1, -1, -1):
+            picture = pictures[index]
+            before = msg.num_bits()
+            planes = picture.planes()
+            for c in range(planes.shape[0] - 1, -1, -1):
+                Planar(picture.bit_depth).push(msg, planes[c])
+            sizes[index] = msg.num_bits() - before
+
+    def pop_planar(self, msg, entries_pictures) -> list[np.ndarray]:
+        from vaezip.codecs.planar import Planar
+
+        out = []
+        for height, width, channels, bit_depth in entries_pictures:
+            planes = [Planar(bit_depth).pop(msg, shape=(height, width)) for _ in range(channels)]
+            out.append(np.stack(planes, axis=-1))
+        return out
+
+    # VAE pictures, with bits-back
+    def push_vae(self, msg, images: np.ndarray, sizes: list[float]) -> None:
+        from vaezip.codecs.bitsback import batch_schedule, push_batch
+
+        for i, (start, stop) in enumerate(batch_schedule(len(images), self.batch_size)):
+            before = msg.num_bits()
+            push_batch(msg, images[start:stop], self.model, self.latent, first=i == 0)
+            share = (msg.num_bits() - before) / (stop - start)
+            sizes[start:stop] = [share] * (stop - start)
+
+    def pop_vae(self, msg, count: int) -> np.ndarray:
+        from vaezip.codecs.bitsback import pop_stream
+
+        return pop_stream(msg, count, self.model, self.latent, self.batch_size)
+
+
+def _torch_threads(n: int):
+    """Context: torch intra-op threads set to ``n`` (restored after), if torch is loaded."""
+    import contextlib
+    import sys
+
+    @contextlib.contextmanager
+    def manager():
+        torch = sys.modules.get("torch")
+        if torch is None:
+            yield
+            return
+        previous = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
+    return manager()
+
+
+def _workers(jobs: int) -> int:
+    return max(1, min(jobs, os.cpu_count() or 1))
+
+
+def plan(pictures: list[Picture], model: str | None = None, estimate_samples: int = 0, seed: int = 0):
+    """``(model_name, coders, estimates)``: the archive's model, each picture's coder, and
+    per-picture ``(neg_elbo_bits, is_bits)`` for the VAE-fitting ones (when ``estimate_samples``)."""
+    name = choose_model(pictures, model)
+    estimates: dict[int, tuple[float, float]] = {}
+    if name == vz.MODEL_FREE:
+        return name, [vz.CODER_MODEL_FREE] * len(pictures), estimates
+    from vaezip import zoo
+
+    info = zoo.get_info(name)
+    fitting = [i for i, p in enumerate(pictures) if fits(info, p)]
+    coders = [vz.CODER_VAE if fits(info, p) else vz.CODER_MODEL_FREE for p in pictures]
+    if fitting and estimate_samples > 0:
+        from vaezip.codecs.planar import Planar
+        from vaezip.density import estimate
+        from vaezip.rans import Message
+
+        images = np.stack([pictures[i].pixels[:, :, 0] for i in fitting]).astype(np.int64)
+        result = estimate(zoo.load_model(name), images, n_samples=estimate_samples, seed=seed)
+        for j, i in enumerate(fitting):
+            estimates[i] = (float(result.neg_elbo_bits[j]), float(result.is_bits[j]))
+            scratch = Message()
+            Planar(pictures[i].bit_depth).push(scratch, pictures[i].pixels[:, :, 0])
+            if scratch.num_bits() - 64 < estimates[i][0]:
+                coders[i] = vz.CODER_MODEL_FREE
+    return name, coders, estimates
+
+
+def compress(
+    pictures: list[Picture],
+    model: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    estimate_samples: int = 0,
+    streams: int | None = None,
+    seed: int = 0,
+) -> tuple[bytes, Report]:
+    """Code ``pictures`` into the bytes of one .vz file; see the module docstring."""
+    if not pictures:
+        raise CodingError("nothing to compress: no images given")
+    if not 1 <= batch_size <= vz.MAX_BATCH:
+        raise CodingError(f"batch size must be in 1..{vz.MAX_BATCH}")
+    started = time.perf_counter()
+    name, coders, estimates = plan(pictures, model, estimate_samples, seed)
+    vae_count = coders.count(vz.CODER_VAE)
+    if streams is None:
+        streams = max(1, min(MAX_STREAMS, vae_count // MIN_STREAM_IMAGES))
+    runs = _runs(coders, streams)
+    coding = _Coders(name if vae_count else vz.MODEL_FREE, batch_size)
+    sizes = [0.0] * len(pictures)
+
+    def code(run: _Run):
+        from vaezip.rans import Message
+
+        msg = Message()
+        part = pictures[run.start:run.stop]
+        run_sizes = [0.0] * len(part)
+        if run.coder == vz.CODER_VAE:
+            images = np.stack([p.pixels[:, :, 0] for p in part]).astype(np.int64)
+            coding.push_vae(msg, images, run_sizes)
+        else:
+            coding.push_planar(msg, part, run_sizes)
+        sizes[run.start:run.stop] = run_sizes
+        return vz.Stream(msg.to_words(), msg.fillers, len(part))
+
+    with _torch_threads(1), ThreadPoolExecutor(_workers(len(runs))) as pool:
+        coded = list(pool.map(code, runs))
+    entries = _entries(pictures, coders)
+    header = vz.Header(
+        model=coding.model_name,
+        model_sha256=coding.sha256,
+        likelihood_precision=LIKELIHOOD_PRECISION,
+        posterior_precision=POSTERIOR_PRECISION,
+        latent_bits=LATENT_BITS,
+        batch_size=batch_size,
+    )
+    checksums = [vz.pixel_checksum([p.pixels for p in group]) for _, group in _entry_pictures(entries, pictures)]
+    data = vz.write(vz.Archive(header, entries, coded, checksums))
+    report = _report(pictures, coders, sizes, estimates, data, coding.model_name, estimate_samples)
+    report.seconds = time.perf_counter() - started
+    report.streams = len(coded)
+    return data, report
+
+
+def _report(pictures, coders, sizes, estimates, data, model_name, samples) -> Report:
+    dims = sum(p.pixels.size for p in pictures)
+    overhead = (8 * len(data) - sum(sizes)) / len(pictures)
+    report = Report(model_name, len(data), dims, estimate_samples=samples)
+    for i, (picture, coder) in enumerate(zip(pictures, coders)):
+        elbo, is_ = estimates.get(i, (None, None))
+        report.pictures.append(PictureReport(
+            picture.name or f"#{i}", int(picture.pixels.size), vz.CODERS[coder], sizes[i] + overhead, elbo, is_,
+        ))
+    return report
+
+
+# -- decompress ------------------------------------------------------------------------
+def _entry_for_each_picture(entries):
+    for entry in entries:
+        for k in range(entry.count):
+            yield entry, (entry.names[k] if entry.names else "")
+
+
+def decompress(data: bytes) -> list[Picture]:
+    """The pictures of a .vz file, each checked against its stored checksum."""
+    from vaezip.rans import Message
+
+    archive = vz.read(data)
+    header = archive.header
+    per_picture = list(_entry_for_each_picture(archive.images))
+    if any(e.coder == vz.CODER_PER_TILE for e, _ in per_picture):
+        raise CodingError("this file uses per-tile coders, which this vaezip version cannot decode")
+    uses_vae = any(e.coder == vz.CODER_VAE for e, _ in per_picture)
+    coding = _decoding_side(header, uses_vae)
+    bounds, start = [], 0
+    for stream in archive.streams:
+        bounds.append((start, start + stream.image_count))
+        start += stream.image_count
+
+    def decode(index: int) -> list[np.ndarray]:
+        stream = archive.streams[index]
+        lo, hi = bounds[index]
+        kinds = {per_picture[i][0].coder for i in range(lo, hi)}
+        if len(kinds) != 1:
+            raise CodingError("a stream mixes coders, which this vaezip version never writes: corrupt file")
+        msg = Message.from_words(stream.words)
+        if kinds == {vz.CODER_VAE}:
+            entry = per_picture[lo][0]
+            images = coding.pop_vae(msg, hi - lo)
+            out = [img.astype(np.uint8)[:, :, None] for img in images]
+            if (entry.height, entry.width) != coding.model.shape:
+                raise CodingError("a VAE-coded image does not have the model's shape: corrupt file")
+        else:
+            shapes = [(e.height, e.width, e.channels, e.bit_depth) for e, _ in per_picture[lo:hi]]
+            out = coding.pop_planar(msg, shapes)
+        msg.finish(stream.fillers)
+        return out
+
+    with _torch_threads(1), ThreadPoolExecutor(_workers(len(archive.streams))) as pool:
+        decoded = [pixels for part in pool.map(decode, range(len(archive.streams))) for pixels in part]
+    pictures = [_picture(entry, name, pixels) for (entry, name), pixels in zip(per_picture, decoded)]
+    start = 0
+    for index, (entry, checksum) in enumerate(zip(archive.images, archive.checksums)):
+        group = pictures[start:start + entry.count]
+        start += entry.count
+        if vz.pixel_checksum([p.pixels for p in group]) != checksum:
+            raise CodingError(
+                f"decoded pixels of image entry {index} do not match their checksum: the file was made "
+                "with different model weights or on a machine whose arithmetic differs"
+            )
+    return pictures
+
+
+def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
+    if not uses_vae:
+        return _Coders(vz.MODEL_FREE, header.batch_size)
+    from vaezip import zoo
+
+    try:
+        info = zoo.get_info(header.model)
+    except zoo.ModelError:
+        raise CodingError(
+            f"this file was compressed with model '{header.model}', which is not in this vaezip's model zoo"
+        ) from None
+    if bytes.fromhex(info.sha256) != header.model_sha256:
+        raise CodingError(
+            f"this file was compressed with other weights of model '{header.model}' "
+            f"(sha256 {header.model_sha256.hex()[:12]}..., the zoo has {info.sha256[:12]}...)"
+        )
+    if (header.latent_bits, header.posterior_precision, header.likelihood_precision) != (
+        LATENT_BITS, POSTERIOR_PRECISION, LIKELIHOOD_PRECISION
+    ):
+        raise CodingError("this file uses codec settings this vaezip version does not decode")
+    return _Coders(header.model, header.batch_size)
+
+
+def _picture(entry: vz.ImageEntry, name: str, pixels: np.ndarray) -> Picture:
+    palette = None
+    if entry.mode == "P":
+        palette = np.frombuffer(entry.palette, dtype=np.uint8).reshape(-1, entry.palette_channels).copy()
+    dtype = np.uint16 if entry.bit_depth == 16 else np.uint8
+    return Picture(pixels.astype(dtype), entry.mode, palette, name or None,
+                   entry.png_bit_depth or None, tuple(entry.transparency) or None)
