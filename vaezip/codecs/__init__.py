@@ -10,6 +10,7 @@ from vaezip.codecs.betabinomial import BetaBinomial
 from vaezip.codecs.categorical import Categorical
 from vaezip.codecs.gaussian import DiscretizedGaussian, GaussianLatent
 from vaezip.codecs.logistic import DiscretizedLogistic, LogisticMixture
+from vaezip.codecs.planar import Planar
 from vaezip.codecs.uniform import Uniform
 from vaezip.codecs.bitsback import LatentModel, pop_batch, pop_stream, push_batch, push_stream
 
@@ -31,6 +32,7 @@ __all__ = [
     "GaussianLatent",
     "AutoregressiveMixture",
     "AutoregressiveBernoulli",
+    "Planar",
     # bits-back
     "LatentModel",
     "push_batch",

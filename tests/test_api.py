@@ -1,0 +1,154 @@
+"""compress/decompress through the api: VAE and model-free pictures, model choice,
+wrong weights, and every PNG kind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import blobs, make_zoo
+from vaezip import api, zoo
+from vaezip import container as vz
+from vaezip.images import Picture, from_array
+
+
+def pictures_of(images, mode=None, prefix="img"):
+    return [from_array(im, mode=mode, name=f"{prefix}{i}.png") for i, im in enumerate(images)]
+
+
+def assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x == y and x.name == y.name
+
+
+@pytest.mark.parametrize("count, batch_size, streams", [(1, 4, 1), (9, 4, 1), (37, 4, 3), (20, 64, 2)])
+def test_vae_round_trip(tiny_zoo, count, batch_size, streams):
+    pictures = pictures_of(blobs(count))
+    data, report = api.compress(pictures, model="tiny", batch_size=batch_size, streams=streams)
+    assert report.model == "tiny" and {p.coder for p in report.pictures} == {"vae"}
+    assert report.streams == min(streams, count)
+    assert_same(api.decompress(data), pictures)
+    assert abs(sum(p.bits for p in report.pictures) - 8 * len(data)) < 1e-6 * len(data) + 1e-6
+
+
+@pytest.mark.parametrize("model", ["tiny-fact", "tiny-bin"])
+def test_other_likelihoods_round_trip(tiny_zoo, model):
+    images = blobs(11)
+    mode = None
+    if model == "tiny-bin":
+        images, mode = (images > 100).astype(np.uint8), "1"
+    pictures = pictures_of(images, mode=mode)
+    data, report = api.compress(pictures, model=model, batch_size=4)
+    assert {p.coder for p in report.pictures} == {"vae"}
+    assert_same(api.decompress(data), pictures)
+
+
+def every_kind_of_picture():
+    rng = np.random.default_rng(5)
+    return [
+        from_array(rng.integers(0, 256, (1, 1), dtype=np.uint8), name="one.png"),
+        from_array(rng.integers(0, 256, (1, 4096), dtype=np.uint8), name="row.png"),
+        from_array(rng.integers(0, 256, (33, 17, 3), dtype=np.uint8), name="rgb.png"),
+        from_array(rng.integers(0, 256, (9, 8, 4), dtype=np.uint8), name="rgba.png"),
+        from_array(rng.integers(0, 256, (9, 8, 2), dtype=np.uint8), name="la.png"),
+        from_array(rng.integers(0, 65536, (7, 5), dtype=np.uint16), name="gray16.png"),
+        from_array(rng.integers(0, 65536, (6, 6, 4), dtype=np.uint16), name="rgba16.png"),
+        from_array(rng.integers(0, 2, (13, 40)).astype(bool), name="bits.png"),
+        Picture(rng.integers(0, 5, (8, 8, 1)).astype(np.uint8), "P",
+                rng.integers(0, 256, (5, 4)).astype(np.uint8), "pal.png", 4),
+        Picture(rng.integers(0, 256, (4, 4, 1)).astype(np.uint8), "L", None, "key.png", 8, (17,)),
+    ]
+
+
+def test_every_kind_of_png_round_trips_beside_vae_pictures(tiny_zoo):
+    pictures = pictures_of(blobs(5)) + every_kind_of_picture() + pictures_of(blobs(3, seed=1), prefix="b")
+    data, report = api.compress(pictures, model="tiny", batch_size=2)
+    coders = [p.coder for p in report.pictures]
+    assert coders == ["vae"] * 5 + ["model-free"] * 10 + ["vae"] * 3
+    back = api.decompress(data)
+    assert_same(back, pictures)
+    assert back[5 + 8].png_bit_depth == 4 and back[5 + 9].transparency == (17,)
+
+
+def test_model_free_archive_needs_no_zoo(monkeypatch, tmp_path):
+    monkeypatch.setenv(zoo.ENV_MODELS, str(tmp_path / "empty"))
+    pictures = every_kind_of_picture()
+    data, report = api.compress(pictures)
+    assert report.model == vz.MODEL_FREE
+    assert_same(api.decompress(data), pictures)
+
+
+def test_model_choice_rule(tiny_zoo, monkeypatch):
+    grey = pictures_of(blobs(3))
+    binary = pictures_of((blobs(3) > 100).astype(np.uint8), mode="1")
+    other = [from_array(np.zeros((5, 5), dtype=np.uint8))]
+    assert api.choose_model(binary + other) == "tiny-bin"
+    assert api.choose_model(other) == vz.MODEL_FREE
+    assert api.choose_model(grey, model="tiny-fact") == "tiny-fact"
+    # two 8-bit models fit: the lower -ELBO wins
+    scores = {"tiny": 5.0, "tiny-fact": 3.0}
+    monkeypatch.setattr(api, "_quick_neg_elbo", lambda info, pics: scores[info.name])
+    assert api.choose_model(grey) == "tiny-fact"
+    scores["tiny"] = 1.0
+    assert api.choose_model(grey) == "tiny"
+    with pytest.raises(zoo.ModelError):
+        api.choose_model(grey, model="no-such-model")
+
+
+def test_estimates_are_reported_and_route_pictures(tiny_zoo):
+    pictures = pictures_of(blobs(6))
+    data, report = api.compress(pictures, model="tiny", estimate_samples=4)
+    for p in report.pictures:
+        if p.coder == "vae":
+            assert p.neg_elbo_bits > 0 and p.is_bits > 0
+    assert report.estimate_samples == 4
+    assert_same(api.decompress(data), pictures)
+
+
+def test_wrong_weights_are_refused_by_name(tiny_zoo_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(zoo.ENV_MODELS, str(tiny_zoo_dir))
+    pictures = pictures_of(blobs(4))
+    data, _ = api.compress(pictures, model="tiny")
+    other = make_zoo(tmp_path / "other", names=("tiny",), seed=99)  # same name, other weights
+    monkeypatch.setenv(zoo.ENV_MODELS, str(other))
+    with pytest.raises(api.CodingError, match="other weights of model 'tiny'"):
+        api.decompress(data)
+    monkeypatch.setenv(zoo.ENV_MODELS, str(tmp_path / "empty"))
+    with pytest.raises(api.CodingError, match="not in this vaezip's model zoo"):
+        api.decompress(data)
+
+
+def test_a_weight_differing_by_one_value_is_refused(tiny_zoo_dir, tmp_path, monkeypatch):
+    import shutil
+
+    import torch
+
+    copy = tmp_path / "zoo"
+    shutil.copytree(tiny_zoo_dir, copy)
+    monkeypatch.setenv(zoo.ENV_MODELS, str(copy))
+    data, _ = api.compress(pictures_of(blobs(4)), model="tiny")
+    info = zoo.get_info("tiny")
+    weights = torch.load(copy / info.file, weights_only=True)
+    key = next(iter(weights))
+    weights[key].view(-1)[0] += 1e-6
+    from vaezip.train import save_weights
+
+    path, digest = save_weights(weights, "tiny", copy)
+    zoo.register_model(zoo.ModelInfo("tiny", info.arch, info.config, path.name, digest), copy)
+    with pytest.raises(api.CodingError, match="other weights"):
+        api.decompress(data)
+
+
+def test_compress_is_deterministic_and_independent_of_batching_elsewhere(tiny_zoo):
+    pictures = pictures_of(blobs(10))
+    first, _ = api.compress(pictures, model="tiny", batch_size=4)
+    again, _ = api.compress(pictures, model="tiny", batch_size=4)
+    assert first == again
+
+
+def test_empty_and_bad_requests(tiny_zoo):
+    with pytest.raises(api.CodingError, match="nothing to compress"):
+        api.compress([])
+    with pytest.raises(api.CodingError, match="batch size"):
+        api.compress(pictures_of(blobs(1)), batch_size=0)
