@@ -17,7 +17,9 @@ Timing: one core (``NUMBA_NUM_THREADS=1`` is set before numba is imported,
 no kernel is parallel, constriction is single-threaded); each workload is
 first run once on ``WARMUP_N`` symbols so that JIT compilation and cache
 loading are not timed; the figure kept is the best of ``--repeat`` runs.
-Throughput is symbols per second of wall time.
+Our runs alternate with constriction's (push, push, ..., then pop, pop, ...)
+so that a change of machine load hits both coders alike. Throughput is
+symbols per second of wall time.
 
 Workloads (symbols are drawn from the model itself unless said otherwise):
 
@@ -371,56 +373,82 @@ def _timed(fn, *args):
     return time.perf_counter() - t0, result
 
 
-def measure_ours(case: Case, repeat: int) -> dict:
-    """Best push and pop times of vaezip, with every run verified."""
-    n = case.symbols.size
-    push_s, words = float("inf"), None
-    for _ in range(repeat):
+class _OursRun:
+    """vaezip's push and pop of one case, each run verified; keeps the best times."""
+
+    who = "vaezip"
+
+    def __init__(self, case: Case):
+        self.case, self.words, self.bits = case, None, 0
+        self.push_s = self.pop_s = float("inf")
+
+    def push_once(self) -> None:
         msg = Message()
-        seconds, _ = _timed(case.push, msg)
-        push_s = min(push_s, seconds)
-        these = msg.to_words()
-        if words is not None and not np.array_equal(these, words):
+        seconds, _ = _timed(self.case.push, msg)
+        self.push_s = min(self.push_s, seconds)
+        words = msg.to_words()
+        if self.words is not None and not np.array_equal(words, self.words):
             raise RoundTripError("vaezip: two pushes of the same input gave different words")
-        words, bits = these, msg.num_bits()
-    pop_s = float("inf")
-    for _ in range(repeat):
-        msg = Message.from_words(words)
+        self.words, self.bits = words, msg.num_bits()
+
+    def pop_once(self) -> None:
+        msg = Message.from_words(self.words)
         try:
-            seconds, decoded = _timed(case.pop, msg)
+            seconds, decoded = _timed(self.case.pop, msg)
         except FormatError as err:
             raise RoundTripError(f"vaezip: decoding failed: {err}") from None
-        pop_s = min(pop_s, seconds)
-        check_round_trip(case.symbols, decoded, "vaezip")
+        self.pop_s = min(self.pop_s, seconds)
+        check_round_trip(self.case.symbols, decoded, "vaezip")
         try:
             msg.finish(0)
         except FormatError as err:
             raise RoundTripError(f"vaezip: message not clean after decoding: {err}") from None
-    return _figures(n, push_s, pop_s, bits)
 
 
-def measure_theirs(theirs: Theirs, repeat: int) -> dict:
-    """Best encode and decode times of constriction's AnsCoder, with every run verified."""
-    ans = constriction.stream.stack.AnsCoder
-    n = theirs.symbols.size
-    push_s, compressed = float("inf"), None
-    for _ in range(repeat):
-        coder = ans()
-        seconds, _ = _timed(coder.encode_reverse, theirs.symbols, theirs.model, *theirs.params)
-        push_s = min(push_s, seconds)
-        these = coder.get_compressed()
-        if compressed is not None and not np.array_equal(these, compressed):
+class _TheirsRun:
+    """constriction's ``AnsCoder`` encode/decode of the same case, each run verified."""
+
+    who = "constriction"
+
+    def __init__(self, theirs: Theirs):
+        self.theirs, self.compressed, self.bits = theirs, None, 0
+        self.push_s = self.pop_s = float("inf")
+
+    def push_once(self) -> None:
+        t = self.theirs
+        coder = constriction.stream.stack.AnsCoder()
+        seconds, _ = _timed(coder.encode_reverse, t.symbols, t.model, *t.params)
+        self.push_s = min(self.push_s, seconds)
+        compressed = coder.get_compressed()
+        if self.compressed is not None and not np.array_equal(compressed, self.compressed):
             raise RoundTripError("constriction: two encodings of the same input gave different words")
-        compressed = these
-    pop_s = float("inf")
-    for _ in range(repeat):
-        coder = ans(compressed)
-        seconds, decoded = _timed(coder.decode, theirs.model, *theirs.params)
-        pop_s = min(pop_s, seconds)
-        check_round_trip(theirs.symbols, decoded, "constriction")
+        self.compressed, self.bits = compressed, 32 * compressed.size
+
+    def pop_once(self) -> None:
+        t = self.theirs
+        coder = constriction.stream.stack.AnsCoder(self.compressed)
+        seconds, decoded = _timed(coder.decode, t.model, *t.params)
+        self.pop_s = min(self.pop_s, seconds)
+        check_round_trip(t.symbols, decoded, "constriction")
         if not coder.is_empty():
             raise RoundTripError("constriction: coder not empty after decoding every symbol")
-    return _figures(n, push_s, pop_s, 32 * compressed.size)
+
+
+def measure(runs: list, n: int, repeat: int) -> list[dict]:
+    """Best-of-``repeat`` figures of each run; the runs alternate, so a change of
+    machine load hits both coders alike and their ratio stays fair."""
+    for _ in range(repeat):
+        for run in runs:
+            run.push_once()
+    for _ in range(repeat):
+        for run in runs:
+            run.pop_once()
+    return [_figures(n, run.push_s, run.pop_s, run.bits) for run in runs]
+
+
+def measure_ours(case: Case, repeat: int) -> dict:
+    """Best push and pop times of vaezip alone, with every run verified."""
+    return measure([_OursRun(case)], case.symbols.size, repeat)[0]
 
 
 def _figures(n, push_s, pop_s, bits) -> dict:
@@ -435,27 +463,30 @@ def _figures(n, push_s, pop_s, bits) -> dict:
     }
 
 
+def _runs(case: Case, compare: bool) -> list:
+    return [_OursRun(case)] + ([_TheirsRun(case.theirs)] if compare and case.theirs is not None else [])
+
+
 def run_workload(workload: Workload, cls, n: int, repeat: int, seed: int, compare: bool) -> dict:
     n = min(n, workload.max_n) if workload.max_n else n
     rng = np.random.default_rng([seed, WORKLOAD_NAMES.index(workload.name)])
     warm = workload.build(cls, np.random.default_rng(seed), min(WARMUP_N, n))
-    measure_ours(warm, 1)
-    if compare and warm.theirs is not None:
-        measure_theirs(warm.theirs, 1)
+    measure(_runs(warm, compare), warm.symbols.size, 1)
     case = workload.build(cls, rng, n)
+    figures = measure(_runs(case, compare), n, repeat)
     record = {
         "name": workload.name,
         "family": f"vaezip.codecs.{workload.family.replace(':', '.')}",
         "description": workload.description,
         "params": workload.params,
         "n": n,
-        "ours": measure_ours(case, repeat),
+        "ours": figures[0],
         "constriction": None,
         "constriction_model": None,
         "ratio": None,
     }
-    if compare and case.theirs is not None:
-        theirs = measure_theirs(case.theirs, repeat)
+    if len(figures) > 1:
+        theirs = figures[1]
         record["constriction"] = theirs
         record["constriction_model"] = workload.constriction_model
         record["ratio"] = {
@@ -588,7 +619,8 @@ def main(argv=None) -> int:
         "settings": {
             "n": args.n, "repeat": args.repeat, "seed": args.seed, "warmup_n": WARMUP_N,
             "numba_num_threads": numba.config.NUMBA_NUM_THREADS, "constriction": compare,
-            "timing": "best of repeat, wall time of the public push/pop call, JIT warm-up excluded",
+            "timing": "best of repeat, wall time of the public push/pop call, JIT warm-up excluded, "
+                      "our runs alternating with constriction's",
         },
         "load_average_before": list(os.getloadavg()),
         "workloads": [],
