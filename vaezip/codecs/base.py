@@ -33,6 +33,8 @@ from typing import Any, Callable, NamedTuple, Sequence
 import numpy as np
 
 from vaezip.rans import Message, check_precision
+from vaezip.rans.message import BadParameter  # noqa: F401  (re-exported for the families)
+from vaezip.rans._jit import jit
 
 
 class Codec(NamedTuple):
@@ -98,27 +100,76 @@ def batch(codecs: Callable[[int], Codec], count: int) -> Codec:
 
 
 # -- helpers shared by the families ------------------------------------------------
+# The checks run as one fused Numba pass without temporaries: on 10**7
+# symbols, numpy's min/max/isfinite/clip passes cost as much as coding them.
+@jit
+def _int_bounds(flat):
+    lo, hi = flat[0], flat[0]
+    for v in flat:
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return lo, hi
+
+
+@jit
+def _float_scan(flat, lower, upper):
+    """``(first bad index or -1, needs clamping)``: bad is non-finite, or <= 0 when ``lower > 0``."""
+    clamp = False
+    for i in range(flat.shape[0]):
+        v = flat[i]
+        if not (-np.inf < v < np.inf) or (lower > 0.0 and v <= 0.0):
+            return i, clamp
+        if v < lower or v > upper:
+            clamp = True
+    return -1, clamp
+
+
+def flat_ints(symbols, name: str = "symbols") -> np.ndarray:
+    """Symbols as a flat contiguous int64 array (no range check: kernels that check do it)."""
+    flat = np.ascontiguousarray(symbols).ravel()
+    if flat.dtype.kind not in "iub":
+        raise ValueError(f"{name} must be integers, got dtype {flat.dtype}")
+    return flat.astype(np.int64, copy=False)
+
+
+def flat_floats(value, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """A parameter broadcast to ``shape``, as flat contiguous float64 (no value check)."""
+    arr = np.asarray(value, dtype=np.float64)
+    try:
+        arr = np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(f"{name} of shape {np.shape(value)} does not broadcast to {shape}") from None
+    return np.ascontiguousarray(arr).ravel()
+
+
 def as_symbols(symbols, n: int, name: str = "symbols") -> np.ndarray:
     """Symbols as a flat int64 array, each checked to lie in ``[0, n)``."""
     flat = np.ascontiguousarray(symbols).ravel()
     if flat.dtype.kind not in "iub":
         raise ValueError(f"{name} must be integers, got dtype {flat.dtype}")
     flat = flat.astype(np.int64, copy=False)
-    if flat.size and (flat.min() < 0 or flat.max() >= n):
-        raise ValueError(f"{name} must lie in [0, {n}); got values in [{flat.min()}, {flat.max()}]")
+    if flat.size:
+        lo, hi = _int_bounds(flat)
+        if lo < 0 or hi >= n:
+            raise ValueError(f"{name} must lie in [0, {n}); got values in [{lo}, {hi}]")
     return flat
 
 
-def as_params(value, shape: tuple[int, ...], name: str) -> np.ndarray:
-    """A parameter broadcast to ``shape``, flattened to contiguous float64, checked finite."""
-    arr = np.asarray(value, dtype=np.float64)
-    try:
-        arr = np.broadcast_to(arr, shape)
-    except ValueError:
-        raise ValueError(f"{name} of shape {np.shape(value)} does not broadcast to {shape}") from None
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    return np.ascontiguousarray(arr).ravel()
+def as_params(value, shape: tuple[int, ...], name: str, positive_range: tuple[float, float] | None = None):
+    """A parameter broadcast to ``shape``, flattened to contiguous float64, checked finite.
+
+    With ``positive_range=(lo, hi)`` the values must also be positive and are
+    clamped to ``[lo, hi]`` (the same clamp on the compress and decompress side).
+    """
+    flat = flat_floats(value, shape, name)
+    lower, upper = positive_range or (-np.inf, np.inf)
+    if flat.size:
+        bad, clamp = _float_scan(flat, lower, upper)
+        if bad >= 0:
+            raise ValueError(f"{name} must be {'positive and ' if positive_range else ''}finite, got {flat[bad]}")
+        if clamp:
+            flat = np.clip(flat, lower, upper)
+    return flat
 
 
 def checked_precision(precision: int, support: int) -> int:

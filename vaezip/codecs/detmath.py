@@ -203,11 +203,14 @@ def exp_grid(m):
 
 @jit
 def sigmoid_grid(m):
-    """sigmoid(m / 2**SNAP_BITS), monotone in ``m``."""
-    if m >= 0:
-        return 1.0 / (1.0 + exp_grid(-m))
-    e = exp_grid(m)
-    return e / (1.0 + e)
+    """sigmoid(m / 2**SNAP_BITS), monotone in ``m``.
+
+    ``1 / (1 + exp(-t))`` for ``t >= 0`` and ``exp(t) / (1 + exp(t))`` below,
+    written without a branch (a select), since the sign of ``t`` is a coin
+    toss for symbols near the mean.
+    """
+    e = exp_grid(-abs(m))
+    return (1.0 if m >= 0 else e) / (1.0 + e)
 
 
 @jit

@@ -65,7 +65,7 @@ def _cdf(k, mean, inv_std, edges, n, span):
     if k >= n:
         return span + n
     t = (_edge(k, edges) - mean) * inv_std
-    return int(math.floor(normal_cdf_grid(snap_index(t, NORMAL_LIMIT)) * span)) + k
+    return int(normal_cdf_grid(snap_index(t, NORMAL_LIMIT)) * span) + k  # >= 0: int() is the floor
 
 
 @jit
@@ -181,10 +181,7 @@ def latent_grid(latent_bits: int) -> tuple[np.ndarray, np.ndarray]:
 
 # -- families ---------------------------------------------------------------------------
 def _stds(std, shape) -> np.ndarray:
-    s = as_params(std, shape, "std")
-    if np.any(s <= 0):
-        raise ValueError("std must be positive")
-    return np.clip(s, STD_MIN, STD_MAX)
+    return as_params(std, shape, "std", positive_range=(STD_MIN, STD_MAX))
 
 
 class _QuantizedGaussian(Family):

@@ -24,6 +24,14 @@ class FormatError(ValueError):
     """Coded data that cannot be what vaezip wrote (truncated or corrupt)."""
 
 
+class BadParameter(ValueError):
+    """A pop kernel met an invalid distribution parameter at ``index`` (status ``-1 - index``)."""
+
+    def __init__(self, index: int):
+        super().__init__(f"invalid parameter at index {index}")
+        self.index = index
+
+
 def check_precision(precision: int) -> int:
     """Return ``precision`` as an int if it is usable, else raise ValueError."""
     if not isinstance(precision, (int, np.integer)) or not 1 <= precision <= MAX_PRECISION:
@@ -96,6 +104,8 @@ class Message:
         state, length, fillers, status = kernel(
             self.state, self.tail, self.length, self.fillers, self.strict, *args
         )
+        if status < 0:
+            raise BadParameter(-1 - status)
         if status == UNDERFLOW:
             raise FormatError("coded data ended early: the payload is truncated or corrupt")
         if status != OK:
