@@ -170,7 +170,8 @@ class _Run:
 
 
 def _runs(coders: list[int], vae_streams: int) -> list[_Run]:
-    """Same-coder runs; VAE runs cut into chunks of about ``len / vae_streams`` pictures."""
+    """Streams: VAE runs cut into chunks of about ``len / vae_streams`` pictures; one
+    stream per other picture (its coder, planar or stored PNG, is decided after coding)."""
     runs, start = [], 0
     for i in range(1, len(coders) + 1):
         if i == len(coders) or coders[i] != coders[start]:
@@ -179,7 +180,7 @@ def _runs(coders: list[int], vae_streams: int) -> list[_Run]:
                 bounds = np.linspace(start, i, chunks + 1).round().astype(int)
                 runs += [_Run(int(a), int(b), coders[start]) for a, b in zip(bounds[:-1], bounds[1:])]
             else:
-                runs.append(_Run(start, i, coders[start]))
+                runs += [_Run(j, j + 1, coders[start]) for j in range(start, i)]
             start = i
     return runs
 
@@ -230,26 +231,39 @@ class _Coders:
             self.model = TorchLatentModel(zoo.load_model(model_name), LIKELIHOOD_PRECISION)
             self.sha256 = bytes.fromhex(self.info.sha256)
 
-    # model-free pictures, plane by plane
-    def push_planar(self, msg, pictures: list[Picture], sizes: list[float]) -> None:
+    # model-free pictures: planes through the adaptive coder, or the PNG bytes as they are
+    @staticmethod
+    def push_planar(msg, picture: Picture) -> None:
         from vaezip.codecs.planar import Planar
 
-        for index in range(len(pictures) - 1, -1, -1):
-            picture = pictures[index]
-            before = msg.num_bits()
-            planes = picture.planes()
-            for c in range(planes.shape[0] - 1, -1, -1):
-                Planar(picture.bit_depth).push(msg, planes[c])
-            sizes[index] = msg.num_bits() - before
+        planes = picture.planes()
+        for c in range(planes.shape[0] - 1, -1, -1):
+            Planar(picture.bit_depth).push(msg, planes[c])
 
-    def pop_planar(self, msg, entries_pictures) -> list[np.ndarray]:
+    @staticmethod
+    def pop_planar(msg, height: int, width: int, channels: int, bit_depth: int) -> np.ndarray:
         from vaezip.codecs.planar import Planar
 
-        out = []
-        for height, width, channels, bit_depth in entries_pictures:
-            planes = [Planar(bit_depth).pop(msg, shape=(height, width)) for _ in range(channels)]
-            out.append(np.stack(planes, axis=-1))
-        return out
+        planes = [Planar(bit_depth).pop(msg, shape=(height, width)) for _ in range(channels)]
+        return np.stack(planes, axis=-1)
+
+    @staticmethod
+    def push_stored(msg, blob: bytes) -> None:
+        """A PNG file's bytes: its length as two 16-bit symbols, then the bytes, 8 bits each."""
+        from vaezip.codecs import Uniform
+
+        Uniform(256).push(msg, np.frombuffer(blob, dtype=np.uint8))
+        Uniform(1 << 16).push(msg, np.array([len(blob) >> 16, len(blob) & 0xFFFF]))
+
+    @staticmethod
+    def pop_stored(msg) -> bytes:
+        from vaezip.codecs import Uniform
+
+        high, low = Uniform(1 << 16).pop(msg, (2,))
+        size = (int(high) << 16) | int(low)
+        if size > 4 * msg.length + 8:
+            raise CodingError("a stored PNG declares more bytes than its stream holds: corrupt file")
+        return Uniform(256).pop(msg, (size,)).astype(np.uint8).tobytes()
 
     # VAE pictures, with bits-back
     def push_vae(self, msg, images: np.ndarray, sizes: list[float]) -> None:
@@ -327,8 +341,16 @@ def compress(
     estimate_samples: int = 0,
     streams: int | None = None,
     seed: int = 0,
+    sources: list[bytes | None] | None = None,
 ) -> tuple[bytes, Report]:
-    """Code ``pictures`` into the bytes of one .vz file; see the module docstring."""
+    """Code ``pictures`` into the bytes of one .vz file; see the module docstring.
+
+    ``sources`` (optional, one per picture) are the PNG files the pictures
+    were read from: a picture the model-free coder would code larger than
+    its PNG is stored as that PNG (or, without a source, as the PNG
+    ``vaezip.images.write_png`` makes), so no picture costs more than its
+    PNG plus a few bytes of bookkeeping.
+    """
     if not pictures:
         raise CodingError("nothing to compress: no images given")
     if not 1 <= batch_size <= vz.MAX_BATCH:
@@ -346,18 +368,30 @@ def compress(
         from vaezip.rans import Message
 
         msg = Message()
-        part = pictures[run.start:run.stop]
-        run_sizes = [0.0] * len(part)
         if run.coder == vz.CODER_VAE:
+            part = pictures[run.start:run.stop]
+            run_sizes = [0.0] * len(part)
             images = np.stack([p.pixels[:, :, 0] for p in part]).astype(np.int64)
             coding.push_vae(msg, images, run_sizes)
+            sizes[run.start:run.stop] = run_sizes
+            return vz.Stream(msg.to_words(), msg.fillers, len(part)), run.coder
+        picture = pictures[run.start]
+        coding.push_planar(msg, picture)
+        blob = _png_bytes(picture, sources[run.start] if sources else None)
+        if 8 * len(blob) + 32 < msg.num_bits():  # the PNG as it is codes smaller
+            msg = Message()
+            coding.push_stored(msg, blob)
+            coder = vz.CODER_STORED
         else:
-            coding.push_planar(msg, part, run_sizes)
-        sizes[run.start:run.stop] = run_sizes
-        return vz.Stream(msg.to_words(), msg.fillers, len(part))
+            coder = vz.CODER_MODEL_FREE
+        sizes[run.start] = msg.num_bits()
+        return vz.Stream(msg.to_words(), msg.fillers, 1), coder
 
     with _torch_threads(1), ThreadPoolExecutor(_workers(len(runs))) as pool:
-        coded = list(pool.map(code, runs))
+        results = list(pool.map(code, runs))
+    coded = [stream for stream, _ in results]
+    for run, (_, coder) in zip(runs, results):
+        coders[run.start:run.stop] = [coder] * (run.stop - run.start)
     entries = _entries(pictures, coders)
     header = vz.Header(
         model=coding.model_name,
@@ -373,6 +407,18 @@ def compress(
     report.seconds = time.perf_counter() - started
     report.streams = len(coded)
     return data, report
+
+
+def _png_bytes(picture: Picture, source: bytes | None) -> bytes:
+    if source is not None:
+        return source
+    import io
+
+    from vaezip.images import write_png
+
+    buffer = io.BytesIO()
+    write_png(picture, buffer)
+    return buffer.getvalue()
 
 
 def _report(pictures, coders, sizes, estimates, data, model_name, samples) -> Report:
@@ -423,9 +469,13 @@ def decompress(data: bytes) -> list[Picture]:
             out = [img.astype(np.uint8)[:, :, None] for img in images]
             if (entry.height, entry.width) != coding.model.shape:
                 raise CodingError("a VAE-coded image does not have the model's shape: corrupt file")
+        elif kinds == {vz.CODER_MODEL_FREE} and hi - lo == 1:
+            entry = per_picture[lo][0]
+            out = [coding.pop_planar(msg, entry.height, entry.width, entry.channels, entry.bit_depth)]
+        elif kinds == {vz.CODER_STORED} and hi - lo == 1:
+            out = [_stored_pixels(coding.pop_stored(msg), per_picture[lo][0])]
         else:
-            shapes = [(e.height, e.width, e.channels, e.bit_depth) for e, _ in per_picture[lo:hi]]
-            out = coding.pop_planar(msg, shapes)
+            raise CodingError("a stream layout this vaezip version never writes: corrupt file")
         msg.finish(stream.fillers)
         return out
 
@@ -442,6 +492,18 @@ def decompress(data: bytes) -> list[Picture]:
                 "with different model weights or on a machine whose arithmetic differs"
             )
     return pictures
+
+
+def _stored_pixels(blob: bytes, entry: vz.ImageEntry) -> np.ndarray:
+    from vaezip.images import ImageError, read_png
+
+    try:
+        picture = read_png(blob)
+    except ImageError:
+        raise CodingError("a stored PNG in the file does not decode: corrupt file") from None
+    if (picture.height, picture.width, picture.mode) != (entry.height, entry.width, entry.mode):
+        raise CodingError("a stored PNG does not match its image entry: corrupt file")
+    return picture.pixels
 
 
 def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:

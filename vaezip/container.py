@@ -54,8 +54,8 @@ BB_ANS, BB_IS, BB_CIS = 0, 1, 2
 ESTIMATORS = {BB_ANS: "bb-ans", BB_IS: "bb-is", BB_CIS: "bb-cis"}
 
 # Coders (image entry, "coder" byte; per-tile bytes use the first two).
-CODER_VAE, CODER_MODEL_FREE, CODER_PER_TILE = 0, 1, 255
-CODERS = {CODER_VAE: "vae", CODER_MODEL_FREE: "model-free", CODER_PER_TILE: "per-tile"}
+CODER_VAE, CODER_MODEL_FREE, CODER_STORED, CODER_PER_TILE = 0, 1, 2, 255
+CODERS = {CODER_VAE: "vae", CODER_MODEL_FREE: "model-free", CODER_STORED: "stored-png", CODER_PER_TILE: "per-tile"}
 TILE_CODERS = (CODER_VAE, CODER_MODEL_FREE)
 
 # Original PNG modes: enum value -> (name, channels, bit depth).

@@ -62,13 +62,15 @@ def compress(inputs, output, model, batch_size, estimate_samples, force, as_json
         target = _output(files, inputs, output)
         if target.exists() and not force:
             raise click.ClickException(f"{target} exists; use --force to overwrite it")
-        pictures = []
+        pictures, sources = [], []
         for path in files:
-            picture = read_png(path)
+            source = path.read_bytes()
+            picture = read_png(source)
             picture.name = path.name
             pictures.append(picture)
+            sources.append(source)
         data, report = api.compress(pictures, model=model, batch_size=batch_size,
-                                    estimate_samples=estimate_samples)
+                                    estimate_samples=estimate_samples, sources=sources)
         write_atomically(target, data, force)
     png_bytes = [path.stat().st_size for path in files]
     if as_json:
