@@ -22,8 +22,14 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from vaezip.codecs.base import Family
+from vaezip.codecs.categorical import Categorical
+from vaezip.codecs.detmath import log_
 from vaezip.codecs.gaussian import GaussianLatent
+from vaezip.codecs.uniform import Uniform
 from vaezip.rans import FormatError, Message
+from vaezip.rans._jit import jit
+
+INDEX_PRECISION = 16  # precision of the particle index j under the importance weights
 
 
 @runtime_checkable
@@ -80,6 +86,90 @@ def pop_batch(msg: Message, count: int, model: LatentModel, latent: GaussianLate
     return x
 
 
+# -- importance-sampled bits-back (BB-IS) ------------------------------------------------
+# Ruan et al., "Improving Lossless Compression Rates via Monte Carlo Bits-Back
+# Coding" (ICML 2021). Per image, with K particles:
+#   pop z_1..z_K from the posterior; pop j with P(j) proportional to w_j =
+#   q(x|z_j) q(z_j) / p(z_j|x); push the other K-1 particles back under the
+#   posterior; push x | z_j, z_j under the prior, and j uniformly.
+# The net cost is -log((1/K) sum_k w_k) plus the quantization of P(j). Every
+# w_k is computed from the coded (quantized) probabilities, by the Numba
+# function below in a fixed order, so both sides get the same doubles.
+@jit
+def _bits(freqs, precision, out):
+    """``out[r] = sum_i (precision - log2 freqs[r, i])``, summed in index order."""
+    inv_ln2 = 1.0 / log_(2.0)
+    for r in range(freqs.shape[0]):
+        total = 0.0
+        for i in range(freqs.shape[1]):
+            total += precision - log_(float(freqs[r, i])) * inv_ln2
+        out[r] = total
+
+
+def _code_bits(freqs: np.ndarray, precision: int) -> np.ndarray:
+    """Exact code length in bits of each row of ``freqs`` (rows = leading axis)."""
+    flat = np.ascontiguousarray(freqs.reshape(freqs.shape[0], -1), dtype=np.int64)
+    out = np.empty(flat.shape[0])
+    _bits(flat, precision, out)
+    return out
+
+
+def log_weights(x, z, mean, std, model: LatentModel, latent: GaussianLatent) -> np.ndarray:
+    """Natural-log importance weights ``log q(x|z_k) q(z_k) / p(z_k|x)``, shape (B, K).
+
+    ``z`` holds bucket indices (B, K, D); all B*K decoder evaluations run in one batch.
+    """
+    count, particles, dims = z.shape
+    flat_z = z.reshape(count * particles, dims)
+    params = model.decode(latent.centres[flat_z])
+    x_rep = np.repeat(np.asarray(x), particles, axis=0)
+    _, x_freqs = model.likelihood.interval(x_rep, **params)
+    like_bits = _code_bits(x_freqs, model.likelihood.precision)
+    _, z_freqs = latent.interval(z, mean=mean[:, None, :], std=std[:, None, :])
+    post_bits = _code_bits(z_freqs.reshape(count * particles, dims), latent.precision)
+    log2_w = post_bits - like_bits - latent.latent_bits * dims
+    return (log2_w * log_(2.0)).reshape(count, particles)
+
+
+def push_batch_is(msg: Message, x: np.ndarray, model: LatentModel, latent: GaussianLatent, particles: int) -> None:
+    """Compress the batch ``x`` with BB-IS and ``particles`` particles (K = 1 is ``push_batch``)."""
+    count = len(x)
+    mean, std = model.encode(x)
+    shape = (count, particles, model.latent_dim)
+    z = latent.pop(msg, mean=np.broadcast_to(mean[:, None, :], shape), std=np.broadcast_to(std[:, None, :], shape))
+    j = Categorical(INDEX_PRECISION).pop(msg, logits=log_weights(x, z, mean, std, model, latent))
+    keep = np.ones((count, particles), dtype=bool)
+    keep[np.arange(count), j] = False
+    others = z[keep].reshape(count, particles - 1, model.latent_dim)
+    other_shape = others.shape
+    latent.push(msg, others, mean=np.broadcast_to(mean[:, None, :], other_shape),
+                std=np.broadcast_to(std[:, None, :], other_shape))
+    chosen = z[np.arange(count), j]
+    model.likelihood.push(msg, x, **model.decode(latent.centres[chosen]))
+    latent.push_prior(msg, chosen)
+    Uniform(particles).push(msg, j)
+
+
+def pop_batch_is(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, particles: int) -> np.ndarray:
+    """Decompress a batch pushed by ``push_batch_is``."""
+    j = Uniform(particles).pop(msg, (count,))
+    chosen = latent.pop_prior(msg, (count, model.latent_dim))
+    x = model.likelihood.pop(msg, **model.decode(latent.centres[chosen]))
+    mean, std = model.encode(x)
+    other_shape = (count, particles - 1, model.latent_dim)
+    others = latent.pop(msg, mean=np.broadcast_to(mean[:, None, :], other_shape),
+                        std=np.broadcast_to(std[:, None, :], other_shape))
+    z = np.empty((count, particles, model.latent_dim), dtype=np.int64)
+    keep = np.ones((count, particles), dtype=bool)
+    keep[np.arange(count), j] = False
+    z[keep] = others.reshape(-1, model.latent_dim)
+    z[np.arange(count), j] = chosen
+    Categorical(INDEX_PRECISION).push(msg, j, logits=log_weights(x, z, mean, std, model, latent))
+    shape = z.shape
+    latent.push(msg, z, mean=np.broadcast_to(mean[:, None, :], shape), std=np.broadcast_to(std[:, None, :], shape))
+    return x
+
+
 def batch_schedule(count: int, batch_size: int) -> list[tuple[int, int]]:
     """``(start, stop)`` of each batch of a stream of ``count`` images.
 
@@ -99,16 +189,25 @@ def batch_schedule(count: int, batch_size: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def push_stream(msg: Message, images: np.ndarray, model: LatentModel, latent: GaussianLatent, batch_size: int) -> None:
-    """Compress a stream of images (first image with its median latent, then bits-back batches)."""
+def push_stream(msg: Message, images: np.ndarray, model: LatentModel, latent: GaussianLatent, batch_size: int,
+                particles: int = 1) -> None:
+    """Compress a stream of images: the first with its median latent, then bits-back batches
+    (BB-IS with ``particles`` particles when it is over 1)."""
     for i, (start, stop) in enumerate(batch_schedule(len(images), batch_size)):
-        push_batch(msg, images[start:stop], model, latent, first=i == 0)
+        if i == 0 or particles == 1:
+            push_batch(msg, images[start:stop], model, latent, first=i == 0)
+        else:
+            push_batch_is(msg, images[start:stop], model, latent, particles)
 
 
-def pop_stream(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, batch_size: int) -> np.ndarray:
+def pop_stream(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, batch_size: int,
+               particles: int = 1) -> np.ndarray:
     """Decompress ``count`` images pushed by ``push_stream`` (batches in reverse order)."""
     batches = []
     schedule = batch_schedule(count, batch_size)
     for i, (start, stop) in reversed(list(enumerate(schedule))):
-        batches.append(pop_batch(msg, stop - start, model, latent, first=i == 0))
+        if i == 0 or particles == 1:
+            batches.append(pop_batch(msg, stop - start, model, latent, first=i == 0))
+        else:
+            batches.append(pop_batch_is(msg, stop - start, model, latent, particles))
     return np.concatenate(batches[::-1]) if batches else np.empty((0,))
