@@ -186,3 +186,12 @@ def test_stored_and_planar_pictures_mix_in_one_archive(tiny_zoo):
     coders = [p.coder for p in report.pictures]
     assert coders[3] == coders[-1] == "stored-png" and coders[:3] == ["vae"] * 3
     assert_same(api.decompress(data), pictures)
+
+
+@pytest.mark.parametrize("particles", [2, 7])
+def test_importance_sampled_archives_round_trip(tiny_zoo, particles):
+    pictures = pictures_of(blobs(13))
+    data, _ = api.compress(pictures, model="tiny", batch_size=4, particles=particles)
+    header = vz.read_header(data).header
+    assert header.particles == particles and header.estimator == vz.BB_IS
+    assert_same(api.decompress(data), pictures)

@@ -215,10 +215,11 @@ def _entry_pictures(entries, pictures):
 class _Coders:
     """The model side of one archive: bits-back pieces, built once and shared by the streams."""
 
-    def __init__(self, model_name: str, batch_size: int):
+    def __init__(self, model_name: str, batch_size: int, particles: int = 1):
         from vaezip.codecs import GaussianLatent
 
         self.batch_size = batch_size
+        self.particles = particles
         self.model_name = model_name
         self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
         self.model = None
@@ -267,18 +268,21 @@ class _Coders:
 
     # VAE pictures, with bits-back
     def push_vae(self, msg, images: np.ndarray, sizes: list[float]) -> None:
-        from vaezip.codecs.bitsback import batch_schedule, push_batch
+        from vaezip.codecs.bitsback import batch_schedule, push_batch, push_batch_is
 
         for i, (start, stop) in enumerate(batch_schedule(len(images), self.batch_size)):
             before = msg.num_bits()
-            push_batch(msg, images[start:stop], self.model, self.latent, first=i == 0)
+            if i == 0 or self.particles == 1:
+                push_batch(msg, images[start:stop], self.model, self.latent, first=i == 0)
+            else:
+                push_batch_is(msg, images[start:stop], self.model, self.latent, self.particles)
             share = (msg.num_bits() - before) / (stop - start)
             sizes[start:stop] = [share] * (stop - start)
 
     def pop_vae(self, msg, count: int) -> np.ndarray:
         from vaezip.codecs.bitsback import pop_stream
 
-        return pop_stream(msg, count, self.model, self.latent, self.batch_size)
+        return pop_stream(msg, count, self.model, self.latent, self.batch_size, self.particles)
 
 
 def _torch_threads(n: int):
@@ -342,6 +346,7 @@ def compress(
     streams: int | None = None,
     seed: int = 0,
     sources: list[bytes | None] | None = None,
+    particles: int = 1,
 ) -> tuple[bytes, Report]:
     """Code ``pictures`` into the bytes of one .vz file; see the module docstring.
 
@@ -355,13 +360,15 @@ def compress(
         raise CodingError("nothing to compress: no images given")
     if not 1 <= batch_size <= vz.MAX_BATCH:
         raise CodingError(f"batch size must be in 1..{vz.MAX_BATCH}")
+    if not 1 <= particles <= vz.MAX_PARTICLES:
+        raise CodingError(f"particles must be in 1..{vz.MAX_PARTICLES}")
     started = time.perf_counter()
     name, coders, estimates = plan(pictures, model, estimate_samples, seed)
     vae_count = coders.count(vz.CODER_VAE)
     if streams is None:
         streams = max(1, min(MAX_STREAMS, vae_count // MIN_STREAM_IMAGES))
     runs = _runs(coders, streams)
-    coding = _Coders(name if vae_count else vz.MODEL_FREE, batch_size)
+    coding = _Coders(name if vae_count else vz.MODEL_FREE, batch_size, particles)
     sizes = [0.0] * len(pictures)
 
     def code(run: _Run):
@@ -400,6 +407,8 @@ def compress(
         posterior_precision=POSTERIOR_PRECISION,
         latent_bits=LATENT_BITS,
         batch_size=batch_size,
+        estimator=vz.BB_IS if particles > 1 else vz.BB_ANS,
+        particles=particles,
     )
     checksums = [vz.pixel_checksum([p.pixels for p in group]) for _, group in _entry_pictures(entries, pictures)]
     data = vz.write(vz.Archive(header, entries, coded, checksums))
@@ -509,6 +518,8 @@ def _stored_pixels(blob: bytes, entry: vz.ImageEntry) -> np.ndarray:
 def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
     if not uses_vae:
         return _Coders(vz.MODEL_FREE, header.batch_size)
+    if header.estimator == vz.BB_CIS:
+        raise CodingError("this file uses coupled importance sampling (BB-CIS), which this vaezip cannot decode")
     from vaezip import zoo
 
     try:
@@ -526,7 +537,7 @@ def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
         LATENT_BITS, POSTERIOR_PRECISION, LIKELIHOOD_PRECISION
     ):
         raise CodingError("this file uses codec settings this vaezip version does not decode")
-    return _Coders(header.model, header.batch_size)
+    return _Coders(header.model, header.batch_size, header.particles)
 
 
 def _picture(entry: vz.ImageEntry, name: str, pixels: np.ndarray) -> Picture:

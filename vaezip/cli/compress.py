@@ -40,9 +40,11 @@ def _output(files: list[Path], paths: tuple[Path, ...], output: Path | None) -> 
               help="Images per network batch (stored in the file).")
 @click.option("-k", "--estimate-samples", default=16, show_default=True, type=click.IntRange(0),
               help="Samples K of the importance-sampled -log q(x) estimate in the report (0: no estimates).")
+@click.option("--particles", default=1, show_default=True, type=click.IntRange(1, 4096),
+              help="Importance-sampled bits-back (BB-IS) with K particles: rates approach -log q(x).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def compress(inputs, output, model, batch_size, estimate_samples, force, as_json):
+def compress(inputs, output, model, batch_size, estimate_samples, particles, force, as_json):
     """Compress PNG images (files or directories of PNGs) into one .vz file.
 
     Prints, per input and in total: bytes, bits per dimension achieved (the
@@ -70,7 +72,8 @@ def compress(inputs, output, model, batch_size, estimate_samples, force, as_json
             pictures.append(picture)
             sources.append(source)
         data, report = api.compress(pictures, model=model, batch_size=batch_size,
-                                    estimate_samples=estimate_samples, sources=sources)
+                                    estimate_samples=estimate_samples, sources=sources,
+                                    particles=particles)
         write_atomically(target, data, force)
     png_bytes = [path.stat().st_size for path in files]
     if as_json:
