@@ -321,7 +321,7 @@ BAD_BODIES = {
     "width over 2**16": dict(entries=[entry(width=2**16 + 1)], streams=[stream()]),
     "count 0": dict(entries=[entry(count=0)], streams=[stream()]),
     "vae coder in a model-free file": dict(entries=[entry(coder=0)], streams=[stream()]),
-    "coder 2": dict(entries=[entry(coder=2)], streams=[stream()]),
+    "coder 3": dict(entries=[entry(coder=3)], streams=[stream()]),
     "tile coder 2": dict(entries=[entry(coder=255, extra=b"\x01\x00\x00\x00\x02")], streams=[stream()]),
     "zero tiles": dict(entries=[entry(coder=255, extra=b"\x00\x00\x00\x00")], streams=[stream()]),
     "entry flag 2": dict(entries=[entry(flags=2)], streams=[stream()]),
