@@ -19,7 +19,7 @@ equal arguments give equal values.
 
 Accuracy (tests/test_detmath.py): ``exp_`` within 1 ulp and ``log_`` within
 2 ulp of libm; ``normal_cdf`` within 1e-14 relative on [-3, 9] and 1e-12 on
-[-30, -3]; ``sigmoid_grid`` within 4 ulp; ``normal_cdf_grid`` within 2e-9.
+[-30, -3]; ``sigmoid_grid`` within 2e-8; ``normal_cdf_grid`` within 2e-9.
 """
 
 from __future__ import annotations
@@ -188,11 +188,26 @@ def _build_phi_table(table):
         table[i] = normal_cdf(((i - _PHI_OFFSET) * step) / _SNAP)
 
 
+_SIGMOID_STEP_BITS = 10  # grid points per sigmoid table node = 2**_SIGMOID_STEP_BITS
+SIGMOID_LIMIT = 20.0
+_SIGMOID_LIMIT_INDEX = int(SIGMOID_LIMIT * _SNAP)
+_SIGMOID_OFFSET = _SIGMOID_LIMIT_INDEX >> _SIGMOID_STEP_BITS
+
+
+@jit
+def _build_sigmoid_table(table):
+    step = 1 << _SIGMOID_STEP_BITS
+    for i in range(table.shape[0]):
+        table[i] = sigmoid(((i - _SIGMOID_OFFSET) * step) / _SNAP)
+
+
 _EXP_HI = np.empty(2 * _EXP_OFFSET + 1)
 _EXP_LO = np.empty(1 << _LO_BITS)
 _build_exp_tables(_EXP_HI, _EXP_LO)
 _PHI = np.empty(2 * _PHI_OFFSET + 2)
 _build_phi_table(_PHI)
+_SIGMOID = np.empty(2 * _SIGMOID_OFFSET + 2)
+_build_sigmoid_table(_SIGMOID)
 
 
 @jit
@@ -203,14 +218,19 @@ def exp_grid(m):
 
 @jit
 def sigmoid_grid(m):
-    """sigmoid(m / 2**SNAP_BITS), monotone in ``m``.
+    """sigmoid(m / 2**SNAP_BITS) to within 2e-8, monotone in ``m``.
 
-    ``1 / (1 + exp(-t))`` for ``t >= 0`` and ``exp(t) / (1 + exp(t))`` below,
-    written without a branch (a select), since the sign of ``t`` is a coin
-    toss for symbols near the mean.
+    Linear interpolation of ``_SIGMOID`` (nodes 2**-10 apart on [-20, 20],
+    exact fractions k/1024 between them; beyond +-20 the edge value): no
+    division, two neighbouring loads. Monotone for the same reason as
+    ``normal_cdf_grid``. (Beyond |t| = 20 the exact sigmoid is within 2.1e-9
+    of 0 or 1, less than one count at any precision up to 24.)
     """
-    e = exp_grid(-abs(m))
-    return (1.0 if m >= 0 else e) / (1.0 + e)
+    m = min(max(m, -_SIGMOID_LIMIT_INDEX), _SIGMOID_LIMIT_INDEX)
+    i = (m >> _SIGMOID_STEP_BITS) + _SIGMOID_OFFSET
+    a = _SIGMOID[i]
+    w = (m & ((1 << _SIGMOID_STEP_BITS) - 1)) * (1.0 / (1 << _SIGMOID_STEP_BITS))
+    return a + w * (_SIGMOID[i + 1] - a)
 
 
 @jit
