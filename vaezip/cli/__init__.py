@@ -15,6 +15,7 @@ from vaezip import __version__
 
 # command name -> (module, attribute, one-line help shown by ``vaezip --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "bench": ("vaezip.cli.bench", "bench", "Benchmark vaezip on a data set beside PNG, WebP, JPEG XL, xz."),
     "compress": ("vaezip.cli.compress", "compress", "Compress PNG images into a .vz file."),
     "decompress": ("vaezip.cli.decompress", "decompress", "Decompress a .vz file back to PNGs."),
     "info": ("vaezip.cli.info", "info", "Show a .vz file's header without decoding it."),
