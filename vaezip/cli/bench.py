@@ -134,6 +134,7 @@ def bench(dataset, model, limit, particles, estimate_samples, baselines, json_pa
             record, per_image = bench_lib.run(
                 dataset, model=model, limit=limit, particles=particles, estimate_samples=estimate_samples,
                 baseline_names=names, progress=_progress_factory(show), command=command,
+                per_image_bits=plot_path is not None,
             )
         except (BenchError, DatasetError) as error:
             raise click.ClickException(str(error).splitlines()[0]) from None
