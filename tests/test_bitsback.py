@@ -89,7 +89,12 @@ def test_first_batch_must_be_one_image():
 def test_schedule():
     assert batch_schedule(0, 4) == []
     assert batch_schedule(1, 4) == [(0, 1)]
-    assert batch_schedule(20, 8) == [(0, 1), (1, 2), (2, 4), (4, 8), (8, 16), (16, 20)]
+    sizes = [b - a for a, b in batch_schedule(400, 64)]
+    assert sizes[:8] == [1] * 8 and max(sizes) == 64 and sum(sizes) == 400
+    done = 0
+    for size in sizes:
+        assert size == 1 or size <= done // 4
+        done += size
     assert batch_schedule(4, 1) == [(0, 1), (1, 2), (2, 3), (3, 4)]
     with pytest.raises(ValueError):
         batch_schedule(3, 0)

@@ -44,7 +44,7 @@ POSTERIOR_PRECISION = 20
 LATENT_BITS = 12
 DEFAULT_BATCH = 64
 MAX_STREAMS = 8
-MIN_STREAM_IMAGES = 256  # fewer images per stream would waste first-image overhead
+MIN_STREAM_IMAGES = 1000  # each stream's first image gets no bits back (~400 bits)
 
 
 class CodingError(ValueError):
@@ -306,6 +306,21 @@ def _torch_threads(n: int):
     return manager()
 
 
+def _one_torch_thread() -> None:
+    """Pin torch to one intra-op thread *in the calling thread*.
+
+    OpenMP keeps its thread count per thread: a pool thread does not
+    inherit what the main thread set, and some float32 kernels give
+    different last bits with 2 threads than with 1. Every worker calls this
+    first, so coding never depends on the machine's core count.
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def _workers(jobs: int) -> int:
     return max(1, min(jobs, os.cpu_count() or 1))
 
@@ -374,6 +389,7 @@ def compress(
     def code(run: _Run):
         from vaezip.rans import Message
 
+        _one_torch_thread()
         msg = Message()
         if run.coder == vz.CODER_VAE:
             part = pictures[run.start:run.stop]
@@ -466,6 +482,7 @@ def decompress(data: bytes) -> list[Picture]:
         start += stream.image_count
 
     def decode(index: int) -> list[np.ndarray]:
+        _one_torch_thread()
         stream = archive.streams[index]
         lo, hi = bounds[index]
         kinds = {per_picture[i][0].coder for i in range(lo, hi)}
