@@ -8,7 +8,7 @@
    ``checkpoints/NAME/`` (``last.pt``; ``--resume`` continues from it),
    early stopping when the validation −ELBO has not improved for
    ``patience`` epochs;
-3. measure the best weights in float64 on the test split: −ELBO and the
+3. measure the best weights in float32 on the test split: −ELBO and the
    importance-sampled −log q(x) in bits per dimension;
 4. write ``models/NAME-<sha256[:8]>.pt`` (a state_dict), register it in
    ``models/zoo.json``, write the model card ``models/NAME.md`` and a row in
@@ -288,11 +288,13 @@ def fit(model: VAE, train_images: np.ndarray, val_images: np.ndarray,
 
 
 def measure(model: VAE, images: np.ndarray, options: TrainOptions) -> density.DensityEstimate:
-    """Test rates of the model in float64, seeded."""
+    """Test rates of the model, seeded, in float32 (four times faster than float64 on
+    this CPU; an estimate needs no bit-exactness, and the float32 error is far below
+    the sampling noise of the estimate)."""
     targets = as_targets(images, model.config.n_values, options.seed + 2)
-    model64 = copy.deepcopy(model).double().eval()
+    model32 = copy.deepcopy(model).float().eval()
     bar = tqdm(total=targets.shape[0], desc="measuring", unit="image", leave=False)
-    result = density.estimate(model64, targets, n_samples=options.importance_samples,
+    result = density.estimate(model32, targets, n_samples=options.importance_samples,
                               batch_size=32, seed=options.seed, progress=bar.update)
     bar.close()
     return result
@@ -337,7 +339,7 @@ def model_card(info: zoo.ModelInfo, options: TrainOptions, state: TrainState,
 - wall time: {state.elapsed_s:.0f} s ({state.elapsed_s / 60:.1f} min) of training on {platform.machine()}, {options.threads} torch thread(s)
 - parameters: {n_params:,}
 
-## Rates on the test split (bits per dimension, float64)
+## Rates on the test split (bits per dimension, float32 networks)
 | −ELBO | importance-sampled −log q(x) | K |
 |---|---|---|
 | {rates['test_neg_elbo_bpd']:.4f} | {rates['test_is_bpd']:.4f} | {rates['importance_samples']} |
