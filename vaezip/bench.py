@@ -37,7 +37,6 @@ import io
 import lzma
 import math
 import platform
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -189,8 +188,15 @@ def _check_exact(originals: list, decoded: list, what: str) -> None:
             raise RoundTripError(f"{what}: image {index} did not come back exact ({differ} samples differ)")
 
 
-def _peak_rss_mib() -> float:
-    """Peak resident set size of this process so far, MiB (ru_maxrss: KiB on Linux, bytes on macOS)."""
+def _peak_rss_mib() -> float | None:
+    """Peak resident set size of this process so far, MiB (ru_maxrss: KiB on Linux, bytes on macOS).
+
+    None where the ``resource`` module does not exist (Windows).
+    """
+    try:
+        import resource
+    except ImportError:
+        return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
@@ -704,7 +710,8 @@ def format_report(record: dict) -> str:
     ]
     if k:
         lines.append(f"estimate   {v['estimate']['seconds']:7.2f} s (-ELBO and IS with K={k})")
-    lines.append(f"peak memory {v['peak_rss_mib']:.0f} MiB (ru_maxrss of the process, after vaezip, "
+    peak = "-" if v["peak_rss_mib"] is None else f"{v['peak_rss_mib']:.0f}"
+    lines.append(f"peak memory {peak} MiB (ru_maxrss of the process, after vaezip, "
                  f"before the baselines); wall {record['wall_seconds']:.1f} s")
     lines.append("x vaezip = baseline bits / vaezip bits (above 1: vaezip is smaller)")
     return "\n".join(lines)
