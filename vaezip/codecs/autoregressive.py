@@ -88,19 +88,35 @@ def _mixture(params, k, half_range, weights, means, inv_scales):
 
 
 @jit
-def _mix_interval(x, params, k, n, span, weights, means, inv_scales):
+def _pixel_interval(v, params, k, n, span, precision, weights, means, inv_scales):
+    """``(start, freq)`` of value ``v`` under the head's output: K-logistic mixture, or Bernoulli when ``k == 0``."""
+    if k == 0:
+        return _bern._interval(v, params[0], True, precision)
     _mixture(params, k, (n - 1) / 2.0, weights, means, inv_scales)
-    c0 = _logi._mix_cdf(x, weights, means, inv_scales, n, span)
-    return c0, _logi._mix_cdf(x + 1, weights, means, inv_scales, n, span) - c0
+    c0 = _logi._mix_cdf(v, weights, means, inv_scales, n, span)
+    return c0, _logi._mix_cdf(v + 1, weights, means, inv_scales, n, span) - c0
 
 
 @jit
-def _mix_pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
-                  conv_w, offsets, layer_wt, layer_b, out_wt, out_b, out):
+def _pixel_search(cf, params, k, n, span, precision, weights, means, inv_scales):
+    """``(v, start, freq)`` of the value whose interval holds ``cf`` (same distributions)."""
+    if k == 0:
+        v = 0 if cf < (1 << precision) - _bern._freq1(params[0], True, precision) else 1
+        start, freq = _bern._interval(v, params[0], True, precision)
+        return v, start, freq
+    _mixture(params, k, (n - 1) / 2.0, weights, means, inv_scales)
+    v, c0, c1 = _logi._mix_search(cf, weights, means, inv_scales, n, span, precision)
+    return v, c0, c1 - c0
+
+
+@jit
+def _pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
+              conv_w, offsets, layer_wt, layer_b, out_wt, out_b, out):
+    """Decode ``out`` image by image in raster order, each pixel from the head as it goes."""
     span = (1 << precision) - n
     scale = 2.0 / (n - 1)
     h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
-    weights, means, inv_scales = np.empty(k), np.empty(k), np.empty(k)
+    weights, means, inv_scales = np.empty(max(k, 1)), np.empty(max(k, 1)), np.empty(max(k, 1))
     batch, height, width = out.shape
     u = np.empty((height, width))
     status = rk.OK
@@ -108,11 +124,10 @@ def _mix_pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
         for i in range(height):
             for j in range(width):
                 _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
-                _mixture(params, k, (n - 1) / 2.0, weights, means, inv_scales)
                 cf = int(rk.peek(state, precision))
-                v, c0, c1 = _logi._mix_search(cf, weights, means, inv_scales, n, span, precision)
+                v, start, freq = _pixel_search(cf, params, k, n, span, precision, weights, means, inv_scales)
                 state, length, fillers, status = rk.pop_step(
-                    state, tail, length, fillers, strict, c0, c1 - c0, precision
+                    state, tail, length, fillers, strict, start, freq, precision
                 )
                 if status != rk.OK:
                     return state, length, fillers, status
@@ -122,35 +137,12 @@ def _mix_pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
 
 
 @jit
-def _bern_pop_loop(state, tail, length, fillers, strict, feats, precision,
-                   conv_w, offsets, layer_wt, layer_b, out_wt, out_b, out):
-    h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
-    batch, height, width = out.shape
-    u = np.empty((height, width))
-    status = rk.OK
-    for b in range(batch):
-        for i in range(height):
-            for j in range(width):
-                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
-                cf = int(rk.peek(state, precision))
-                v = 0 if cf < (1 << precision) - _bern._freq1(params[0], True, precision) else 1
-                start, freq = _bern._interval(v, params[0], True, precision)
-                state, length, fillers, status = rk.pop_step(
-                    state, tail, length, fillers, strict, start, freq, precision
-                )
-                if status != rk.OK:
-                    return state, length, fillers, status
-                out[b, i, j] = v
-                u[i, j] = v * 2.0 - 1.0
-    return state, length, fillers, status
-
-
-@jit
-def _mix_interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, starts, freqs):
+def _interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, starts, freqs):
+    """Intervals of every pixel of known images ``x`` (the compress side)."""
     span = (1 << precision) - n
     scale = 2.0 / (n - 1)
     h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
-    weights, means, inv_scales = np.empty(k), np.empty(k), np.empty(k)
+    weights, means, inv_scales = np.empty(max(k, 1)), np.empty(max(k, 1)), np.empty(max(k, 1))
     batch, height, width = x.shape
     u = np.empty((height, width))
     for b in range(batch):
@@ -160,30 +152,16 @@ def _mix_interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, lay
         for i in range(height):
             for j in range(width):
                 _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
-                starts[b, i, j], freqs[b, i, j] = _mix_interval(
-                    x[b, i, j], params, k, n, span, weights, means, inv_scales
+                starts[b, i, j], freqs[b, i, j] = _pixel_interval(
+                    x[b, i, j], params, k, n, span, precision, weights, means, inv_scales
                 )
 
 
-@jit
-def _bern_interval_loop(x, feats, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, starts, freqs):
-    h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
-    batch, height, width = x.shape
-    u = np.empty((height, width))
-    for b in range(batch):
-        for i in range(height):
-            for j in range(width):
-                u[i, j] = x[b, i, j] * 2.0 - 1.0
-        for i in range(height):
-            for j in range(width):
-                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
-                starts[b, i, j], freqs[b, i, j] = _bern._interval(x[b, i, j], params[0], True, precision)
-
-
 class _Autoregressive(Family):
-    """Shared set-up: head weights, features layout, shape checks."""
+    """Shared set-up, push and pop; ``k`` mixture components, or 0 for a Bernoulli pixel."""
 
     _params_per_pixel: int
+    k: int
 
     def __init__(self, weights: dict, precision: int):
         self.n = int(np.asarray(weights["n_values"]).ravel()[0])
@@ -235,7 +213,7 @@ class _Autoregressive(Family):
         feats = self._features(features, x.shape)
         starts = np.empty(x.shape, dtype=np.int64)
         freqs = np.empty(x.shape, dtype=np.int64)
-        self._interval_loop(x, feats, starts, freqs)
+        _interval_loop(x, feats, self.k, self.n, self.precision, *self.head, starts, freqs)
         return starts, freqs
 
     def push(self, msg, symbols, *, features) -> None:
@@ -247,42 +225,32 @@ class _Autoregressive(Family):
         starts, freqs = self.interval(symbols, features=features)
         msg.run_push(rk.push_intervals, starts.size, starts.ravel(), freqs.ravel(), self.precision)
 
+    def pop(self, msg, *, features) -> np.ndarray:
+        """Pixels of a batch, decoded image by image in raster order (the head runs as they come)."""
+        feats = self._features(features)
+        out = np.empty(feats.shape[:3], dtype=np.int64)
+        msg.run_pop(_pop_loop, feats, self.k, self.n, self.precision, *self.head, out)
+        return out
+
 
 class AutoregressiveMixture(_Autoregressive):
     """Discretized logistic mixture per pixel, parameters from the causal head (K components)."""
 
     def __init__(self, weights: dict, mixtures: int, precision: int = 16):
+        if int(mixtures) < 1:
+            raise ValueError(f"mixtures must be at least 1, got {mixtures}")
         self.k = int(mixtures)
         self._params_per_pixel = 3 * self.k
         super().__init__(weights, precision)
-
-    def _interval_loop(self, x, feats, starts, freqs):
-        _mix_interval_loop(x, feats, self.k, self.n, self.precision, *self.head, starts, freqs)
-
-
-    def pop(self, msg, *, features) -> np.ndarray:
-        feats = self._features(features)
-        out = np.empty(feats.shape[:3], dtype=np.int64)
-        msg.run_pop(_mix_pop_loop, feats, self.k, self.n, self.precision, *self.head, out)
-        return out
 
 
 class AutoregressiveBernoulli(_Autoregressive):
     """Bernoulli per pixel (binary images), logit from the causal head."""
 
     _params_per_pixel = 1
+    k = 0  # the shared kernels' switch: 0 = Bernoulli
 
     def __init__(self, weights: dict, precision: int = 16):
         if int(np.asarray(weights["n_values"]).ravel()[0]) != 2:
             raise ValueError("AutoregressiveBernoulli needs a head exported with n_values = 2")
         super().__init__(weights, precision)
-
-    def _interval_loop(self, x, feats, starts, freqs):
-        _bern_interval_loop(x, feats, self.precision, *self.head, starts, freqs)
-
-
-    def pop(self, msg, *, features) -> np.ndarray:
-        feats = self._features(features)
-        out = np.empty(feats.shape[:3], dtype=np.int64)
-        msg.run_pop(_bern_pop_loop, feats, self.precision, *self.head, out)
-        return out
