@@ -188,10 +188,18 @@ def test_stored_and_planar_pictures_mix_in_one_archive(tiny_zoo):
     assert_same(api.decompress(data), pictures)
 
 
-@pytest.mark.parametrize("particles", [2, 7])
-def test_importance_sampled_archives_round_trip(tiny_zoo, particles):
+@pytest.mark.parametrize("particles, estimator, code", [
+    (2, "bb-is", vz.BB_IS), (7, "bb-is", vz.BB_IS), (2, "bb-cis", vz.BB_CIS), (7, "bb-cis", vz.BB_CIS),
+    (1, "bb-cis", vz.BB_ANS),
+])
+def test_importance_sampled_archives_round_trip(tiny_zoo, particles, estimator, code):
     pictures = pictures_of(blobs(13))
-    data, _ = api.compress(pictures, model="tiny", batch_size=4, particles=particles)
+    data, _ = api.compress(pictures, model="tiny", batch_size=4, particles=particles, estimator=estimator)
     header = vz.read_header(data).header
-    assert header.particles == particles and header.estimator == vz.BB_IS
+    assert header.particles == particles and header.estimator == code
     assert_same(api.decompress(data), pictures)
+
+
+def test_unknown_estimator_is_refused(tiny_zoo):
+    with pytest.raises(api.CodingError, match="estimator"):
+        api.compress(pictures_of(blobs(2)), model="tiny", particles=2, estimator="bb-xyz")

@@ -146,3 +146,39 @@ def test_bad_symbols_and_shape():
         family.pop(Message(), (-1, 2))
     with pytest.raises(ValueError, match="shape"):
         family.pop(Message(), "ab")
+
+
+# -- UniformBelow: a range per symbol --------------------------------------------------------
+from vaezip.codecs import UniformBelow  # noqa: E402
+
+
+@given(st.lists(st.integers(1, 1 << 20), min_size=1, max_size=200), st.integers(0, 2**32 - 1))
+@settings(max_examples=60, deadline=None)
+def test_uniform_below_round_trip(ranges, seed):
+    n = np.array(ranges, dtype=np.int64)
+    x = np.random.default_rng(seed).integers(0, n)
+    msg = Message()
+    UniformBelow().push(msg, x, n=n)
+    dec = Message.from_bytes(msg.to_bytes())
+    assert np.array_equal(UniformBelow().pop(dec, n=n), x)
+
+
+def test_uniform_below_costs_log2_n():
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 1 << 20, 100_000)
+    x = rng.integers(0, n)
+    msg = Message()
+    UniformBelow().push(msg, x, n=n)
+    information = float(np.sum(np.log2(n)))
+    assert information <= msg.num_bits() <= information * 1.0002 + 64
+    starts, freqs = UniformBelow().interval(x, n=n)
+    assert np.all(freqs >= 1) and np.all(starts + freqs <= 1 << 24)
+
+
+def test_uniform_below_checks_its_arguments():
+    with pytest.raises(ValueError, match="range"):
+        UniformBelow().push(Message(), np.array([3]), n=np.array([3]))
+    with pytest.raises(ValueError, match="range"):
+        UniformBelow().pop(Message(), n=np.array([0]))
+    with pytest.raises(ValueError, match="range"):
+        UniformBelow(precision=8).pop(Message(), n=np.array([257]))

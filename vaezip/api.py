@@ -44,6 +44,8 @@ POSTERIOR_PRECISION = 20
 LATENT_BITS = 12
 DEFAULT_BATCH = 64
 MAX_STREAMS = 8
+# importance-sampled bits-back variants (--estimator), by name
+ESTIMATORS = {"bb-cis": vz.BB_CIS, "bb-is": vz.BB_IS}
 MIN_STREAM_IMAGES = 1000  # each stream's first image gets no bits back (~400 bits)
 
 
@@ -215,11 +217,12 @@ def _entry_pictures(entries, pictures):
 class _Coders:
     """The model side of one archive: bits-back pieces, built once and shared by the streams."""
 
-    def __init__(self, model_name: str, batch_size: int, particles: int = 1):
+    def __init__(self, model_name: str, batch_size: int, particles: int = 1, coupled: bool = True):
         from vaezip.codecs import GaussianLatent
 
         self.batch_size = batch_size
         self.particles = particles
+        self.coupled = coupled
         self.model_name = model_name
         self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
         self.model = None
@@ -268,21 +271,18 @@ class _Coders:
 
     # VAE pictures, with bits-back
     def push_vae(self, msg, images: np.ndarray, sizes: list[float]) -> None:
-        from vaezip.codecs.bitsback import batch_schedule, push_batch, push_batch_is
+        from vaezip.codecs.bitsback import push_stream
 
-        for i, (start, stop) in enumerate(batch_schedule(len(images), self.batch_size)):
-            before = msg.num_bits()
-            if i == 0 or self.particles == 1:
-                push_batch(msg, images[start:stop], self.model, self.latent, first=i == 0)
-            else:
-                push_batch_is(msg, images[start:stop], self.model, self.latent, self.particles)
-            share = (msg.num_bits() - before) / (stop - start)
-            sizes[start:stop] = [share] * (stop - start)
+        shares = np.zeros(len(images))
+        push_stream(msg, images, self.model, self.latent, self.batch_size, self.particles,
+                    coupled=self.coupled, sizes=shares)
+        sizes[:] = shares.tolist()
 
     def pop_vae(self, msg, count: int) -> np.ndarray:
         from vaezip.codecs.bitsback import pop_stream
 
-        return pop_stream(msg, count, self.model, self.latent, self.batch_size, self.particles)
+        return pop_stream(msg, count, self.model, self.latent, self.batch_size, self.particles,
+                          coupled=self.coupled)
 
 
 def _torch_threads(n: int):
@@ -362,6 +362,7 @@ def compress(
     seed: int = 0,
     sources: list[bytes | None] | None = None,
     particles: int = 1,
+    estimator: str = "bb-cis",
 ) -> tuple[bytes, Report]:
     """Code ``pictures`` into the bytes of one .vz file; see the module docstring.
 
@@ -370,6 +371,11 @@ def compress(
     its PNG is stored as that PNG (or, without a source, as the PNG
     ``vaezip.images.write_png`` makes), so no picture costs more than its
     PNG plus a few bytes of bookkeeping.
+
+    ``particles`` K > 1 codes VAE images with importance-sampled bits-back:
+    ``estimator`` "bb-cis" (coupled particles from one shared draw, the
+    default) or "bb-is" (K independent posterior draws, which needs K times
+    the clean bits); K = 1 is plain bits-back whatever ``estimator`` says.
     """
     if not pictures:
         raise CodingError("nothing to compress: no images given")
@@ -377,13 +383,16 @@ def compress(
         raise CodingError(f"batch size must be in 1..{vz.MAX_BATCH}")
     if not 1 <= particles <= vz.MAX_PARTICLES:
         raise CodingError(f"particles must be in 1..{vz.MAX_PARTICLES}")
+    if estimator not in ESTIMATORS:
+        raise CodingError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+    code_id = vz.BB_ANS if particles == 1 else ESTIMATORS[estimator]
     started = time.perf_counter()
     name, coders, estimates = plan(pictures, model, estimate_samples, seed)
     vae_count = coders.count(vz.CODER_VAE)
     if streams is None:
         streams = max(1, min(MAX_STREAMS, vae_count // MIN_STREAM_IMAGES))
     runs = _runs(coders, streams)
-    coding = _Coders(name if vae_count else vz.MODEL_FREE, batch_size, particles)
+    coding = _Coders(name if vae_count else vz.MODEL_FREE, batch_size, particles, code_id == vz.BB_CIS)
     sizes = [0.0] * len(pictures)
 
     def code(run: _Run):
@@ -423,7 +432,7 @@ def compress(
         posterior_precision=POSTERIOR_PRECISION,
         latent_bits=LATENT_BITS,
         batch_size=batch_size,
-        estimator=vz.BB_IS if particles > 1 else vz.BB_ANS,
+        estimator=code_id,
         particles=particles,
     )
     checksums = [vz.pixel_checksum([p.pixels for p in group]) for _, group in _entry_pictures(entries, pictures)]
@@ -535,8 +544,6 @@ def _stored_pixels(blob: bytes, entry: vz.ImageEntry) -> np.ndarray:
 def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
     if not uses_vae:
         return _Coders(vz.MODEL_FREE, header.batch_size)
-    if header.estimator == vz.BB_CIS:
-        raise CodingError("this file uses coupled importance sampling (BB-CIS), which this vaezip cannot decode")
     from vaezip import zoo
 
     try:
@@ -554,7 +561,7 @@ def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
         LATENT_BITS, POSTERIOR_PRECISION, LIKELIHOOD_PRECISION
     ):
         raise CodingError("this file uses codec settings this vaezip version does not decode")
-    return _Coders(header.model, header.batch_size, header.particles)
+    return _Coders(header.model, header.batch_size, header.particles, header.estimator == vz.BB_CIS)
 
 
 def _picture(entry: vz.ImageEntry, name: str, pixels: np.ndarray) -> Picture:

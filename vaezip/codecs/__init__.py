@@ -11,7 +11,7 @@ from vaezip.codecs.categorical import Categorical
 from vaezip.codecs.gaussian import DiscretizedGaussian, GaussianLatent
 from vaezip.codecs.logistic import DiscretizedLogistic, LogisticMixture
 from vaezip.codecs.planar import Planar
-from vaezip.codecs.uniform import Uniform
+from vaezip.codecs.uniform import Uniform, UniformBelow
 from vaezip.codecs.bitsback import LatentModel, pop_batch, pop_stream, push_batch, push_stream
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "batch",
     # families
     "Uniform",
+    "UniformBelow",
     "Bernoulli",
     "Categorical",
     "BetaBinomial",

@@ -123,6 +123,16 @@ def _interval_loop(x, mean, std, edges, n, precision, starts, freqs):
 
 
 @jit
+def _locate_loop(cf, mean, std, edges, n, precision, out, starts, freqs):
+    span = (1 << precision) - n
+    for i in range(cf.shape[0]):
+        x, c0, c1 = _search(cf[i], mean[i], std[i], edges, n, span, precision)
+        out[i] = x
+        starts[i] = c0
+        freqs[i] = c1 - c0
+
+
+@jit
 def _push_loop(state, tail, length, x, mean, std, edges, n, precision):
     span = (1 << precision) - n
     for i in range(x.shape[0] - 1, -1, -1):
@@ -214,6 +224,19 @@ class _QuantizedGaussian(Family):
         freqs = np.empty(x.size, dtype=np.int64)
         _interval_loop(x, m, s, self.edges, self.n, self.precision, starts, freqs)
         return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+
+
+    def locate(self, cf, *, mean, std):
+        """``(symbols, starts, freqs)``: the bin whose interval holds each ``cf`` in
+        ``[0, 2**precision)`` (what ``pop`` finds for that peeked value)."""
+        cf = np.asarray(cf)
+        flat = np.ascontiguousarray(cf, dtype=np.int64).reshape(-1)
+        if flat.size and (flat.min() < 0 or flat.max() >= 1 << self.precision):
+            raise ValueError(f"cf must lie in [0, 2**{self.precision})")
+        m, s = self._params(cf.shape, mean, std)
+        out, starts, freqs = (np.empty(flat.size, dtype=np.int64) for _ in range(3))
+        _locate_loop(flat, m, s, self.edges, self.n, self.precision, out, starts, freqs)
+        return out.reshape(cf.shape), starts.reshape(cf.shape), freqs.reshape(cf.shape)
 
 
 class DiscretizedGaussian(_QuantizedGaussian):
