@@ -144,9 +144,15 @@ def test_a_set_no_model_fits_is_a_clear_error(tiny_zoo, tmp_path):
     assert record["model"]["name"] == "none" and record["vaezip"]["is_bpd"] is None
 
 
-def test_particles_above_one_are_refused(tiny_zoo, grey_set):
-    result = run(grey_set, "--particles", "2")
-    assert result.exit_code == 1 and "only K=1" in result.output
+@pytest.mark.parametrize("estimator", ["bb-cis", "bb-is"])
+def test_particles_code_with_importance_sampling(tiny_zoo, grey_set, estimator):
+    result = run(grey_set, "--particles", "3", "--estimator", estimator, "--baselines", "none", "--json", "-")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["particles"] == 3 and record["estimator"] == estimator
+    assert record["vaezip"]["estimate_samples"] == 3 and record["vaezip"]["exact"]
+    assert record["vaezip"]["filler_words"] >= 0
+    assert f"--estimator {estimator}" in record["command"] or estimator == "bb-cis"
 
 
 def test_unknown_baseline_and_dataset(tiny_zoo, tmp_path):

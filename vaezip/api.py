@@ -83,6 +83,7 @@ class Report:
     estimate_samples: int = 0
     seconds: float = 0.0
     streams: int = 0
+    filler_words: int = 0  # words bits-back borrowed before any were on its stream (32 bits each)
 
     @property
     def bpd(self) -> float:
@@ -114,6 +115,7 @@ class Report:
             "estimate_samples": self.estimate_samples,
             "seconds": self.seconds,
             "streams": self.streams,
+            "filler_words": self.filler_words,
             "pictures": [p.__dict__ for p in self.pictures],
         }
 
@@ -440,6 +442,7 @@ def compress(
     report = _report(pictures, coders, sizes, estimates, data, coding.model_name, estimate_samples)
     report.seconds = time.perf_counter() - started
     report.streams = len(coded)
+    report.filler_words = sum(stream.fillers for stream in coded)
     return data, report
 
 

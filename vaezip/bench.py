@@ -207,7 +207,8 @@ def _gap(achieved: float, reference: float | None) -> tuple[float | None, float 
     return achieved - reference, 100.0 * (achieved - reference) / reference
 
 
-def _vaezip(pictures: list, name: str, samples: int, progress: Progress) -> tuple[dict, dict]:
+def _vaezip(pictures: list, name: str, samples: int, progress: Progress, particles: int = 1,
+            estimator: str = "bb-cis") -> tuple[dict, dict]:
     """The vaezip block of the record, and per-image figures for the plot."""
     from vaezip import api
 
@@ -217,7 +218,8 @@ def _vaezip(pictures: list, name: str, samples: int, progress: Progress) -> tupl
                            lambda: api.compress(pictures[:1], model=name, estimate_samples=0))
     _check_exact(pictures[:1], api.decompress(single), "the 1-image archive")
     (data, report), compress_s = _step(progress, f"vaezip: compress {count} images",
-                                       lambda: api.compress(pictures, model=name, estimate_samples=0))
+                                       lambda: api.compress(pictures, model=name, estimate_samples=0,
+                                                            particles=particles, estimator=estimator))
     decoded, decompress_s = _step(progress, f"vaezip: decompress {count} images", lambda: api.decompress(data))
     _check_exact(pictures, decoded, "the archive")
     peak = _peak_rss_mib()
@@ -243,6 +245,7 @@ def _vaezip(pictures: list, name: str, samples: int, progress: Progress) -> tupl
         "bits_per_image": 8.0 * report.file_bytes / count,
         "coders": coders,
         "streams": report.streams,
+        "filler_words": report.filler_words,
         "estimate_samples": samples if neg_elbo is not None else 0,
         "estimated_images": len(vae) if neg_elbo is not None else 0,
         "neg_elbo_bpd": neg_elbo_bpd,
@@ -613,6 +616,7 @@ def run(
     limit: int | None = None,
     particles: int = 1,
     estimate_samples: int | None = None,
+    estimator: str = "bb-cis",
     baseline_names: tuple[str, ...] = BASELINES,
     progress: Progress = quiet,
     command: str | None = None,
@@ -630,9 +634,6 @@ def run(
     """
     from vaezip.datasets import load
 
-    if particles != 1:
-        raise BenchError(f"--particles {particles}: only K=1 (standard bits-back) is implemented; "
-                         "BB-IS coding with K>1 particles is not in this version")
     started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
     images = load(spec)
@@ -640,8 +641,11 @@ def run(
         images = images[:limit]
     pictures = to_pictures(images)
     name = resolve_model(pictures, model)
-    samples = default_estimate_samples(len(pictures)) if estimate_samples is None else estimate_samples
-    block, per_image = _vaezip(pictures, name, samples, progress)
+    if estimate_samples is not None:
+        samples = estimate_samples
+    else:  # with K particles the estimate to compare with is the K-sample one
+        samples = particles if particles > 1 else default_estimate_samples(len(pictures))
+    block, per_image = _vaezip(pictures, name, samples, progress, particles, estimator)
     if per_image_bits and name != "none":
         per_image.update(_own_bits(pictures[:PLOT_IMAGES], name, per_image, progress))
     first = pictures[0]
@@ -657,6 +661,7 @@ def run(
                     "limit": limit},
         "model": _model_record(name),
         "particles": particles,
+        "estimator": "bb-ans" if particles == 1 else estimator,
         "vaezip": block,
         "baselines": rows,
         "machine": machine,

@@ -41,10 +41,14 @@ def _output(files: list[Path], paths: tuple[Path, ...], output: Path | None) -> 
 @click.option("-k", "--estimate-samples", default=16, show_default=True, type=click.IntRange(0),
               help="Samples K of the importance-sampled -log q(x) estimate in the report (0: no estimates).")
 @click.option("--particles", default=1, show_default=True, type=click.IntRange(1, 4096),
-              help="Importance-sampled bits-back (BB-IS) with K particles: rates approach -log q(x).")
+              help="Importance-sampled bits-back with K particles: rates approach -log q(x) (stored in "
+                   "the file; decompress needs no flag).")
+@click.option("--estimator", default="bb-cis", show_default=True, type=click.Choice(["bb-cis", "bb-is"]),
+              help="With K > 1: coupled particles from one shared draw (bb-cis, needs few clean bits) or "
+                   "K independent posterior draws (bb-is).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def compress(inputs, output, model, batch_size, estimate_samples, particles, force, as_json):
+def compress(inputs, output, model, batch_size, estimate_samples, particles, estimator, force, as_json):
     """Compress PNG images (files or directories of PNGs) into one .vz file.
 
     Prints, per input and in total: bytes, bits per dimension achieved (the
@@ -55,6 +59,7 @@ def compress(inputs, output, model, batch_size, estimate_samples, particles, for
     Example:
       vaezip compress digit.png                 # writes digit.png.vz
       vaezip compress scans/ -o scans.vz --json
+      vaezip compress digits/ -o digits.vz --particles 64
     """
     with one_line_errors():
         from vaezip import api
@@ -73,7 +78,7 @@ def compress(inputs, output, model, batch_size, estimate_samples, particles, for
             sources.append(source)
         data, report = api.compress(pictures, model=model, batch_size=batch_size,
                                     estimate_samples=estimate_samples, sources=sources,
-                                    particles=particles)
+                                    particles=particles, estimator=estimator)
         write_atomically(target, data, force)
     png_bytes = [path.stat().st_size for path in files]
     if as_json:
