@@ -191,22 +191,20 @@ def _runs(coders: list[int], vae_streams: int) -> list[_Run]:
 
 def _entries(pictures: list[Picture], coders: list[int]) -> list[vz.ImageEntry]:
     """Image-table entries: consecutive pictures of one shape, mode, palette and coder."""
-    entries: list[vz.ImageEntry] = []
+    groups: list[tuple[tuple, list[str]]] = []
     for picture, coder in zip(pictures, coders):
-        key = vz.ImageEntry(
-            picture.height, picture.width, picture.mode, 1, coder,
-            palette=picture.palette_bytes, palette_channels=picture.palette_channels,
-            names=(picture.name or "",), png_bit_depth=picture.png_bit_depth or 0,
-            transparency=picture.transparency or (),
-        )
-        last = entries[-1] if entries else None
-        if last is not None and replace(last, count=1, names=()) == replace(key, names=()):
-            entries[-1] = replace(last, count=last.count + 1, names=last.names + key.names)
+        key = (picture.height, picture.width, picture.mode, coder, picture.palette_bytes,
+               picture.palette_channels, picture.png_bit_depth or 0, picture.transparency or ())
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(picture.name or "")
         else:
-            entries.append(key)
-    if all(name == "" for entry in entries for name in entry.names):
-        entries = [replace(entry, names=()) for entry in entries]
-    return entries
+            groups.append((key, [picture.name or ""]))
+    named = any(name for _, names in groups for name in names)
+    return [
+        vz.ImageEntry(height, width, mode, len(names), coder, palette=palette, palette_channels=channels,
+                      names=tuple(names) if named else (), png_bit_depth=bit_depth, transparency=key)
+        for (height, width, mode, coder, palette, channels, bit_depth, key), names in groups
+    ]
 
 
 def _entry_pictures(entries, pictures):

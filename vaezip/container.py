@@ -271,9 +271,31 @@ def pixel_checksum(pixels, bit_depth: int | None = None) -> bytes:
     """
     images = pixels if isinstance(pixels, (list, tuple)) else [pixels]
     digest = hashlib.sha256()
-    for image in images:
-        digest.update(_canonical_bytes(image, bit_depth))
+    start = 0
+    while start < len(images):  # runs of same-shape, same-dtype arrays are laid out in one go
+        first = np.asarray(images[start])
+        stop = start + 1
+        while (stop < len(images) and isinstance(images[stop], np.ndarray)
+               and images[stop].shape == first.shape and images[stop].dtype == first.dtype):
+            stop += 1
+        if stop - start == 1:
+            digest.update(_canonical_bytes(first, bit_depth))
+        else:
+            digest.update(_canonical_run(np.stack(images[start:stop]), bit_depth))
+        start = stop
     return digest.digest()[:CHECKSUM_SIZE]
+
+
+def _canonical_run(stack: np.ndarray, bit_depth: int | None) -> bytes:
+    """The canonical layouts of the images ``stack[0], stack[1], ...``, concatenated."""
+    one = _canonical_bytes(stack[0], bit_depth)  # validates the dtype, the shape and bit_depth
+    prefix = np.frombuffer(one[:13], dtype=np.uint8)
+    checked = _canonical_bytes(stack.reshape((-1,) + stack.shape[2:]), bit_depth)  # all of them in range
+    body = np.frombuffer(checked, dtype=np.uint8)[13:].reshape(len(stack), -1)
+    out = np.empty((len(stack), 13 + body.shape[1]), dtype=np.uint8)
+    out[:, :13] = prefix
+    out[:, 13:] = body
+    return out.tobytes()
 
 
 # -- validation (shared by write and read) ------------------------------------------
