@@ -230,6 +230,7 @@ def pop_batch_cis(msg: Message, count: int, model: LatentModel, latent: Gaussian
 # -- streams -----------------------------------------------------------------------------
 RAMP = 4  # plain bits-back: a batch is at most 1/RAMP of the images already coded
 COUPLED_RAMP = 8  # BB-CIS pops precision bits per latent dimension up front
+PLAIN_START = 4  # with K > 1, batches starting before this image are still plain bits-back
 
 
 def ramp(particles: int = 1, coupled: bool = False) -> int:
@@ -280,6 +281,8 @@ def push_stream(msg: Message, images: np.ndarray, model: LatentModel, latent: Ga
                 particles: int = 1, coupled: bool = False, sizes: np.ndarray | None = None) -> None:
     """Compress a stream of images: the first with its median latent, then bits-back batches
     (BB-IS with ``particles`` particles when it is over 1, coupled (BB-CIS) if ``coupled``).
+    Batches that start before image ``PLAIN_START`` stay plain bits-back: the stream
+    holds too few bits yet for the larger pop of importance sampling.
 
     ``sizes``, if given (float array, one per image), receives each image's share of
     the bits: its batch's net bits split evenly.
@@ -287,7 +290,7 @@ def push_stream(msg: Message, images: np.ndarray, model: LatentModel, latent: Ga
     pusher = _pushers(particles, coupled)
     for i, (start, stop) in enumerate(batch_schedule(len(images), batch_size, ramp(particles, coupled))):
         before = msg.num_bits()
-        if i == 0 or pusher is None:
+        if pusher is None or start < PLAIN_START:
             push_batch(msg, images[start:stop], model, latent, first=i == 0)
         else:
             pusher(msg, images[start:stop], model, latent, particles)
@@ -302,7 +305,7 @@ def pop_stream(msg: Message, count: int, model: LatentModel, latent: GaussianLat
     batches = []
     schedule = batch_schedule(count, batch_size, ramp(particles, coupled))
     for i, (start, stop) in reversed(list(enumerate(schedule))):
-        if i == 0 or popper is None:
+        if popper is None or start < PLAIN_START:
             batches.append(pop_batch(msg, stop - start, model, latent, first=i == 0))
         else:
             batches.append(popper(msg, stop - start, model, latent, particles))

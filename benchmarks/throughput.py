@@ -1,0 +1,91 @@
+"""Compress and decompress throughput of ``vaezip.api``, images per second.
+
+Usage::
+
+    python benchmarks/throughput.py --model mnist-bin-mlp [--data mnist-bin-train,mnist-bin-test]
+        [--batch-size 64] [--particles 1] [--repeat 3] [--json FILE]
+
+Times ``vaezip.api.compress`` (pictures in memory to the bytes of one .vz
+file: planning, networks, coding, container, checksums) and
+``vaezip.api.decompress`` (bytes to pictures, checksums verified) on the
+concatenated data sets, with no importance-sampled estimate (that is a
+report, not coding). One warm-up run on 100 images first (Numba and torch
+start-up); then ``--repeat`` timed runs, the best kept and every run listed.
+Every run's decoded pictures are compared with the input; a mismatch stops
+the script with status 1. The archive uses the streams ``api.compress``
+chooses (one per 1,000 VAE images, at most 8), one thread each, so on a
+2-core machine two streams run at once. Wall time (``time.perf_counter``):
+on a shared machine the neighbours' load shows in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--data", default="mnist-bin-train,mnist-bin-test",
+                        help="comma-separated data sets (vaezip.datasets specs), concatenated")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--particles", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", dest="json_path")
+    args = parser.parse_args(argv)
+
+    from vaezip import api
+    from vaezip.bench import to_pictures
+    from vaezip.datasets import load
+
+    images = np.concatenate([load(spec) for spec in args.data.split(",")])
+    pictures = to_pictures(images)
+    options = dict(model=args.model, batch_size=args.batch_size, particles=args.particles, estimate_samples=0)
+    api.decompress(api.compress(pictures[:100], **options)[0])  # warm-up
+    runs = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        data, report = api.compress(pictures, **options)
+        compress_s = time.perf_counter() - started
+        started = time.perf_counter()
+        decoded = api.decompress(data)
+        decompress_s = time.perf_counter() - started
+        if len(decoded) != len(pictures) or any(
+            not np.array_equal(a.pixels, b.pixels) for a, b in zip(decoded, pictures)
+        ):
+            print("error: an image did not come back exact", file=sys.stderr)
+            return 1
+        runs.append({"compress_s": compress_s, "decompress_s": decompress_s,
+                     "compress_images_per_s": len(pictures) / compress_s,
+                     "decompress_images_per_s": len(pictures) / decompress_s})
+    record = {
+        "command": "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "model": args.model, "data": args.data, "images": len(pictures), "batch_size": args.batch_size,
+        "particles": args.particles, "streams": report.streams, "file_bytes": report.file_bytes,
+        "bpd": report.bpd,
+        "compress_images_per_s": max(r["compress_images_per_s"] for r in runs),
+        "decompress_images_per_s": max(r["decompress_images_per_s"] for r in runs),
+        "runs": runs,
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+    }
+    print(f"{args.model} on {args.data}: {len(pictures)} images, {report.streams} streams, "
+          f"batch {args.batch_size}, K={args.particles}: {report.bpd:.4f} bits/dim")
+    print(f"compress   {record['compress_images_per_s']:9,.0f} images/s (best of {args.repeat})")
+    print(f"decompress {record['decompress_images_per_s']:9,.0f} images/s (best of {args.repeat})")
+    if args.json_path:
+        with open(args.json_path, "w") as out:
+            json.dump(record, out, indent=2)
+            out.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
