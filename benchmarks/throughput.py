@@ -26,8 +26,11 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,9 +24,16 @@ OUTPUT_GRID_BITS = 16
 
 
 def _on_grid(values: torch.Tensor) -> np.ndarray:
-    """float64 numpy copy of ``values`` rounded to multiples of 2**-OUTPUT_GRID_BITS."""
+    """float64 numpy copy of float32 ``values`` rounded to multiples of 2**-OUTPUT_GRID_BITS.
+
+    The rounding runs in float32 and gives the float64 result exactly: scaling
+    by a power of two is exact, a float32 of magnitude 2**8 or more times
+    2**16 is already an integer, and below that the scaled value has at most
+    24 significant bits, so it is exact too; round-half-even is the same in
+    both (``tests/test_adapter.py`` checks it against the float64 rounding).
+    """
     scale = float(1 << OUTPUT_GRID_BITS)
-    return np.round(values.to(torch.float64).numpy() * scale) / scale
+    return (torch.round(values * scale) / scale).numpy().astype(np.float64)
 
 
 class TorchLatentModel:

@@ -123,9 +123,22 @@ class Report:
 # -- model choice -----------------------------------------------------------------------
 def fits(info, picture: Picture) -> bool:
     """Whether the zoo model ``info`` can code ``picture`` (rule 1 of the module docstring)."""
+    return (picture.height, picture.width, picture.mode) == _model_key(info)
+
+
+def _shapes(pictures: list[Picture]) -> dict[tuple[int, int, str], int]:
+    """How many pictures there are of each (height, width, mode)."""
+    counts: dict[tuple[int, int, str], int] = {}
+    for p in pictures:
+        key = (p.pixels.shape[0], p.pixels.shape[1], p.mode)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def _model_key(info) -> tuple[int, int, str]:
+    """The (height, width, mode) of the pictures the zoo model ``info`` codes."""
     config = info.config
-    mode = "1" if config.get("n_values") == 2 else "L"
-    return (picture.height, picture.width) == (config.get("height"), config.get("width")) and picture.mode == mode
+    return config.get("height"), config.get("width"), "1" if config.get("n_values") == 2 else "L"
 
 
 def choose_model(pictures: list[Picture], model: str | None = None) -> str:
@@ -138,7 +151,8 @@ def choose_model(pictures: list[Picture], model: str | None = None) -> str:
         zoo.get_info(model)  # a clear ModelError for an unknown name
         return model
     infos = zoo.list_models()
-    counts = {info.name: sum(fits(info, p) for p in pictures) for info in infos}
+    shapes = _shapes(pictures)
+    counts = {info.name: shapes.get(_model_key(info), 0) for info in infos}
     best = max(counts.values(), default=0)
     if best == 0:
         return vz.MODEL_FREE
@@ -335,8 +349,10 @@ def plan(pictures: list[Picture], model: str | None = None, estimate_samples: in
     from vaezip import zoo
 
     info = zoo.get_info(name)
-    fitting = [i for i, p in enumerate(pictures) if fits(info, p)]
-    coders = [vz.CODER_VAE if fits(info, p) else vz.CODER_MODEL_FREE for p in pictures]
+    key = _model_key(info)
+    coders = [vz.CODER_VAE if (p.pixels.shape[0], p.pixels.shape[1], p.mode) == key else vz.CODER_MODEL_FREE
+              for p in pictures]
+    fitting = [i for i, coder in enumerate(coders) if coder == vz.CODER_VAE]
     if fitting and estimate_samples > 0:
         from vaezip.codecs.planar import Planar
         from vaezip.density import estimate
