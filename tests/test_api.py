@@ -3,6 +3,8 @@ wrong weights, and every PNG kind."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -89,10 +91,14 @@ def test_model_choice_rule(tiny_zoo, monkeypatch):
     assert api.choose_model(grey, model="tiny-fact") == "tiny-fact"
     # two 8-bit models fit: the lower -ELBO wins
     scores = {"tiny": 5.0, "tiny-fact": 3.0}
-    monkeypatch.setattr(api, "_quick_neg_elbo", lambda info, pics: scores[info.name])
+    monkeypatch.setattr(api, "_quick_neg_elbo", lambda info, pics, tiles=False: scores[info.name])
     assert api.choose_model(grey) == "tiny-fact"
     scores["tiny"] = 1.0
     assert api.choose_model(grey) == "tiny"
+    # no exact fit: the models that can tile the most pictures (8-bit 9x12 and 16x8 grey: 8x8 tiles)
+    big = [from_array(np.zeros(shape, dtype=np.uint8)) for shape in ((9, 12), (16, 8))]
+    assert api.choose_model(big + other) == "tiny"
+    assert api.choose_model([from_array(np.zeros((7, 30), dtype=np.uint8))]) == vz.MODEL_FREE  # no full tile
     with pytest.raises(zoo.ModelError):
         api.choose_model(grey, model="no-such-model")
 
@@ -203,3 +209,65 @@ def test_importance_sampled_archives_round_trip(tiny_zoo, particles, estimator, 
 def test_unknown_estimator_is_refused(tiny_zoo):
     with pytest.raises(api.CodingError, match="estimator"):
         api.compress(pictures_of(blobs(2)), model="tiny", particles=2, estimator="bb-xyz")
+
+
+# -- pictures larger than the model: tiles ----------------------------------------------------
+def _fake_tile_costs(wins):
+    """A stand-in for api._tile_costs: the VAE 'wins' on tiles where ``wins(k)`` (k counts calls' tiles)."""
+    def costs(name, picture, tiles):
+        vae = np.array([1.0 if wins(k) else 1e9 for k in range(len(tiles))])
+        return vae, np.full(len(tiles), 100.0)
+    return costs
+
+
+@pytest.mark.parametrize("model, mode, size", [("tiny", "L", (20, 27)), ("tiny-bin", "1", (16, 17)),
+                                               ("tiny", "L", (8, 30))])
+def test_tiled_pictures_round_trip(tiny_zoo, monkeypatch, model, mode, size):
+    monkeypatch.setattr(api, "_tile_costs", _fake_tile_costs(lambda k: k % 3 != 1))
+    monkeypatch.setattr(api, "_png_bytes", lambda picture, source: bytes(1 << 20))  # never stored as PNG
+    rng = np.random.default_rng(1)
+    big = rng.integers(0, 2 if mode == "1" else 256, size).astype(np.uint8)
+    pictures = pictures_of(list(blobs(3)) if mode == "L" else [], mode=mode) + [from_array(big, mode=mode, name="big.png")]
+    data, report = api.compress(pictures, model=model, batch_size=2)
+    assert report.pictures[-1].coder == "per-tile"
+    entry = vz.read_header(data).images[-1]
+    tiles = -(-size[0] // 8) * -(-size[1] // 8)
+    assert entry.coder == vz.CODER_PER_TILE and len(entry.tile_coders) == tiles
+    assert 0 < entry.tile_coders.count(vz.CODER_VAE) < tiles
+    assert_same(api.decompress(data), pictures)
+
+
+def test_tiles_are_skipped_when_the_vae_wins_none(tiny_zoo, monkeypatch):
+    monkeypatch.setattr(api, "_tile_costs", _fake_tile_costs(lambda k: False))
+    big = np.random.default_rng(2).integers(0, 256, (24, 24)).astype(np.uint8)
+    data, report = api.compress([from_array(big, name="big.png")], model="tiny")
+    assert report.pictures[0].coder in ("model-free", "stored-png") and report.model == "none"
+
+
+def test_tile_coders_that_do_not_fit_the_tiles_are_refused(tiny_zoo, monkeypatch):
+    monkeypatch.setattr(api, "_tile_costs", _fake_tile_costs(lambda k: True))
+    monkeypatch.setattr(api, "_png_bytes", lambda picture, source: bytes(1 << 20))
+    big = np.random.default_rng(3).integers(0, 256, (16, 20)).astype(np.uint8)
+    data, _ = api.compress([from_array(big, name="big.png")], model="tiny")
+    archive = vz.read(data)
+    entry = archive.images[0]
+    for bad in (entry.tile_coders[:-1], bytes([vz.CODER_VAE]) * len(entry.tile_coders)):  # count; a partial VAE tile
+        broken = vz.Archive(archive.header, [replace(entry, tile_coders=bad)], archive.streams, archive.checksums)
+        with pytest.raises(api.CodingError, match="tile"):
+            api.decompress(vz.write(broken))
+
+
+def test_a_mosaic_of_digits_is_coded_tile_by_tile_with_the_shipped_model():
+    from vaezip.datasets import load
+
+    digits = load("sample")[:6]
+    mosaic = np.zeros((2 * 28 + 5, 3 * 28), dtype=np.uint8)  # 2 x 3 digits and a 5-row strip
+    for k, digit in enumerate(digits):
+        mosaic[28 * (k // 3):28 * (k // 3) + 28, 28 * (k % 3):28 * (k % 3) + 28] = digit
+    picture = from_array(mosaic, name="mosaic.png")
+    data, report = api.compress([picture])
+    assert report.model in ("mnist", "fashion") and report.pictures[0].coder == "per-tile"
+    assert vz.read_header(data).images[0].tile_coders.count(vz.CODER_VAE) == 6
+    free, _ = api.compress([picture], model="none")
+    assert len(data) < len(free)
+    assert_same(api.decompress(data), [picture])

@@ -16,8 +16,19 @@ Which coder codes a picture (the rule ``choose_model`` and ``plan`` apply):
 3. A fitting picture is coded by the VAE with bits-back, unless the
    model-free coder (``vaezip.codecs.planar``) codes it in fewer bits than
    the VAE's −ELBO estimate (only checked when estimates are computed).
-   Every other picture, plane by plane, goes to the model-free coder, so
-   no file is much larger than its PNG.
+4. A picture of the model's pixel kind that is larger than the model's
+   input (at least one full tile) is cut into tiles by ``vaezip.tiling``;
+   each full tile whose one-sample −ELBO is below what the model-free coder
+   spends on that tile alone is coded by the VAE, every other tile by the
+   model-free coder, all in the picture's one stream (coder ``per-tile``) —
+   when the estimated total is below the model-free coder's on the whole
+   picture. A first look at up to 16 tiles spread over the picture skips
+   pictures (photographs, say) on which the VAE wins no tile. Without an
+   exact fit, the archive's model is the one that can tile the most
+   pictures (ties as in rule 2, on their tiles).
+5. Every other picture, plane by plane, goes to the model-free coder; a
+   picture any coder would make larger than its PNG is stored as that PNG,
+   so no file is much larger than its PNG.
 
 Pictures are coded in input order. Consecutive pictures with the same coder
 form runs; a VAE run is cut into at most ``MAX_STREAMS`` independent
@@ -154,21 +165,45 @@ def choose_model(pictures: list[Picture], model: str | None = None) -> str:
     shapes = _shapes(pictures)
     counts = {info.name: shapes.get(_model_key(info), 0) for info in infos}
     best = max(counts.values(), default=0)
-    if best == 0:
-        return vz.MODEL_FREE
+    tiling = best == 0
+    if tiling:  # no exact fit: the models that can tile the most pictures
+        counts = {info.name: sum(n for key, n in shapes.items() if _tileable(key, _model_key(info)))
+                  for info in infos}
+        best = max(counts.values(), default=0)
+        if best == 0:
+            return vz.MODEL_FREE
     tied = [info for info in infos if counts[info.name] == best]
     if len(tied) == 1:
         return tied[0].name
-    return min(tied, key=lambda info: _quick_neg_elbo(info, pictures)).name
+    return min(tied, key=lambda info: _quick_neg_elbo(info, pictures, tiling)).name
 
 
-def _quick_neg_elbo(info, pictures: list[Picture]) -> float:
-    """Mean −ELBO (posterior mean as the one sample) of up to 64 fitting pictures, in nats."""
+def _tileable(key: tuple[int, int, str], model_key: tuple[int, int, str]) -> bool:
+    """Whether pictures of ``key`` (height, width, mode) hold a full tile of the model, without fitting it."""
+    return key[2] == model_key[2] and key != model_key and key[0] >= model_key[0] and key[1] >= model_key[1]
+
+
+def _full_tiles(picture: Picture, tile_height: int, tile_width: int) -> list[np.ndarray]:
+    from vaezip.tiling import is_full, split, tile_bounds
+
+    bounds = tile_bounds(picture.height, picture.width, tile_height, tile_width)
+    return [t for t, b in zip(split(picture.pixels[:, :, 0], bounds), bounds) if is_full(b, tile_height, tile_width)]
+
+
+def _quick_neg_elbo(info, pictures: list[Picture], tiles: bool = False) -> float:
+    """Mean −ELBO (posterior mean as the one sample) of up to 64 fitting pictures (or, with
+    ``tiles``, full tiles of tileable pictures), in nats."""
     import torch
 
     from vaezip import zoo
 
-    images = np.stack([p.pixels[:, :, 0] for p in pictures if fits(info, p)][:64]).astype(np.int64)
+    if tiles:
+        key = _model_key(info)
+        found = [t for p in pictures if _tileable((p.height, p.width, p.mode), key)
+                 for t in _full_tiles(p, key[0], key[1])[:64]]
+        images = np.stack(found[:64]).astype(np.int64)
+    else:
+        images = np.stack([p.pixels[:, :, 0] for p in pictures if fits(info, p)][:64]).astype(np.int64)
     model = zoo.load_model(info.name)
     with torch.no_grad():
         x = torch.from_numpy(images)
@@ -203,12 +238,14 @@ def _runs(coders: list[int], vae_streams: int) -> list[_Run]:
     return runs
 
 
-def _entries(pictures: list[Picture], coders: list[int]) -> list[vz.ImageEntry]:
-    """Image-table entries: consecutive pictures of one shape, mode, palette and coder."""
+def _entries(pictures: list[Picture], coders: list[int], tiles: dict[int, bytes] | None = None) -> list[vz.ImageEntry]:
+    """Image-table entries: consecutive pictures of one shape, mode, palette and coder
+    (a per-tile picture is an entry of its own, with its tile coders)."""
     groups: list[tuple[tuple, list[str]]] = []
-    for picture, coder in zip(pictures, coders):
+    for i, (picture, coder) in enumerate(zip(pictures, coders)):
         key = (picture.height, picture.width, picture.mode, coder, picture.palette_bytes,
-               picture.palette_channels, picture.png_bit_depth or 0, picture.transparency or ())
+               picture.palette_channels, picture.png_bit_depth or 0, picture.transparency or (),
+               (i, tiles[i]) if coder == vz.CODER_PER_TILE else None)
         if groups and groups[-1][0] == key:
             groups[-1][1].append(picture.name or "")
         else:
@@ -216,8 +253,9 @@ def _entries(pictures: list[Picture], coders: list[int]) -> list[vz.ImageEntry]:
     named = any(name for _, names in groups for name in names)
     return [
         vz.ImageEntry(height, width, mode, len(names), coder, palette=palette, palette_channels=channels,
-                      names=tuple(names) if named else (), png_bit_depth=bit_depth, transparency=key)
-        for (height, width, mode, coder, palette, channels, bit_depth, key), names in groups
+                      names=tuple(names) if named else (), png_bit_depth=bit_depth, transparency=key,
+                      tile_coders=per_tile[1] if per_tile else b"")
+        for (height, width, mode, coder, palette, channels, bit_depth, key, per_tile), names in groups
     ]
 
 
@@ -283,6 +321,41 @@ class _Coders:
             raise CodingError("a stored PNG declares more bytes than its stream holds: corrupt file")
         return Uniform(256).pop(msg, (size,)).astype(np.uint8).tobytes()
 
+    # per-tile pictures: the model-free tiles first (popped last), then the VAE tiles with bits-back
+    def push_tiles(self, msg, picture: Picture, tile_coders: bytes) -> None:
+        from vaezip.codecs.planar import Planar
+        from vaezip.tiling import split
+
+        tiles = split(picture.pixels[:, :, 0], self.tile_bounds(picture.height, picture.width, tile_coders))
+        for k in range(len(tiles) - 1, -1, -1):
+            if tile_coders[k] == vz.CODER_MODEL_FREE:
+                Planar(picture.bit_depth).push(msg, np.ascontiguousarray(tiles[k]))
+        vae = [tiles[k] for k in range(len(tiles)) if tile_coders[k] == vz.CODER_VAE]
+        self.push_vae(msg, np.stack(vae).astype(np.int64), [0.0] * len(vae))
+
+    def pop_tiles(self, msg, height: int, width: int, bit_depth: int, tile_coders: bytes) -> np.ndarray:
+        from vaezip.codecs.planar import Planar
+        from vaezip.tiling import assemble
+
+        bounds = self.tile_bounds(height, width, tile_coders)
+        vae = iter(self.pop_vae(msg, tile_coders.count(vz.CODER_VAE)))
+        free = [None if c == vz.CODER_VAE else Planar(bit_depth).pop(msg, shape=(b - t, r - l))
+                for c, (t, b, l, r) in zip(tile_coders, bounds)]
+        tiles = [next(vae) if c == vz.CODER_VAE else tile for c, tile in zip(tile_coders, free)]
+        return assemble(tiles, bounds, height, width)[:, :, None]
+
+    def tile_bounds(self, height: int, width: int, tile_coders: bytes) -> list[tuple[int, int, int, int]]:
+        """The tiling rule's tiles, after checking ``tile_coders`` fits them (a corrupt file otherwise)."""
+        from vaezip.tiling import is_full, tile_bounds
+
+        tile_height, tile_width = self.model.shape
+        bounds = tile_bounds(height, width, tile_height, tile_width)
+        if len(bounds) != len(tile_coders) or vz.CODER_VAE not in tile_coders or any(
+            c == vz.CODER_VAE and not is_full(b, tile_height, tile_width) for c, b in zip(tile_coders, bounds)
+        ):
+            raise CodingError("the tile coders of an image do not fit its tiles: corrupt file")
+        return bounds
+
     # VAE pictures, with bits-back
     def push_vae(self, msg, images: np.ndarray, sizes: list[float]) -> None:
         from vaezip.codecs.bitsback import push_stream
@@ -340,12 +413,14 @@ def _workers(jobs: int) -> int:
 
 
 def plan(pictures: list[Picture], model: str | None = None, estimate_samples: int = 0, seed: int = 0):
-    """``(model_name, coders, estimates)``: the archive's model, each picture's coder, and
-    per-picture ``(neg_elbo_bits, is_bits)`` for the VAE-fitting ones (when ``estimate_samples``)."""
+    """``(model_name, coders, estimates, tiles)``: the archive's model, each picture's coder,
+    per-picture ``(neg_elbo_bits, is_bits)`` for the VAE-fitting ones (when ``estimate_samples``),
+    and the tile coders of each per-tile picture (rule 4), by picture index."""
     name = choose_model(pictures, model)
     estimates: dict[int, tuple[float, float]] = {}
+    tiles: dict[int, bytes] = {}
     if name == vz.MODEL_FREE:
-        return name, [vz.CODER_MODEL_FREE] * len(pictures), estimates
+        return name, [vz.CODER_MODEL_FREE] * len(pictures), estimates, tiles
     from vaezip import zoo
 
     info = zoo.get_info(name)
@@ -366,7 +441,63 @@ def plan(pictures: list[Picture], model: str | None = None, estimate_samples: in
             Planar(pictures[i].bit_depth).push(scratch, pictures[i].pixels[:, :, 0])
             if scratch.num_bits() - 64 < estimates[i][0]:
                 coders[i] = vz.CODER_MODEL_FREE
-    return name, coders, estimates
+    for i, picture in enumerate(pictures):
+        if _tileable((picture.height, picture.width, picture.mode), key):
+            tile_coders = _tile_plan(name, key, picture)
+            if tile_coders is not None:
+                coders[i], tiles[i] = vz.CODER_PER_TILE, tile_coders
+    return name, coders, estimates, tiles
+
+
+PROBE_TILES = 16  # tiles looked at before a picture's every tile is estimated
+
+
+def _tile_plan(name: str, key: tuple[int, int, str], picture: Picture) -> bytes | None:
+    """Rule 4: the tile coders of ``picture``, or None to code it whole with the model-free coder."""
+    from vaezip.codecs.planar import Planar
+    from vaezip.rans import Message
+    from vaezip.tiling import is_full, split, tile_bounds
+
+    bounds = tile_bounds(picture.height, picture.width, key[0], key[1])
+    tiles = split(picture.pixels[:, :, 0], bounds)
+    full = [k for k, b in enumerate(bounds) if is_full(b, key[0], key[1])]
+    step = max(1, len(full) // PROBE_TILES)
+    probe = full[::step][:PROBE_TILES]
+    if not any(vae < free for vae, free in zip(*_tile_costs(name, picture, [tiles[k] for k in probe]))):
+        return None
+    vae_bits, free_bits = _tile_costs(name, picture, [tiles[k] for k in full])
+    coders = bytearray([vz.CODER_MODEL_FREE]) * len(bounds)
+    total = 0.0
+    for k, vae, free in zip(full, vae_bits, free_bits):
+        if vae < free:
+            coders[k] = vz.CODER_VAE
+        total += min(vae, free)
+    for k in set(range(len(bounds))) - set(full):
+        scratch = Message()
+        Planar(picture.bit_depth).push(scratch, tiles[k])
+        total += scratch.num_bits() - 64
+    whole = Message()
+    Planar(picture.bit_depth).push(whole, picture.pixels[:, :, 0])
+    return bytes(coders) if total < whole.num_bits() - 64 else None
+
+
+def _tile_costs(name: str, picture: Picture, tiles: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per tile: the model's one-sample −ELBO and the model-free coder's bits on the tile alone."""
+    import torch
+
+    from vaezip import zoo
+    from vaezip.codecs.planar import Planar
+    from vaezip.density import estimate
+    from vaezip.rans import Message
+
+    model = zoo.load_model(name, dtype=torch.float32)
+    vae = estimate(model, np.stack(tiles).astype(np.int64), n_samples=1, seed=0).neg_elbo_bits
+    free = np.empty(len(tiles))
+    for k, tile in enumerate(tiles):
+        scratch = Message()
+        Planar(picture.bit_depth).push(scratch, np.ascontiguousarray(tile))
+        free[k] = scratch.num_bits() - 64
+    return vae, free
 
 
 def compress(
@@ -403,8 +534,8 @@ def compress(
         raise CodingError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
     code_id = vz.BB_ANS if particles == 1 else ESTIMATORS[estimator]
     started = time.perf_counter()
-    name, coders, estimates = plan(pictures, model, estimate_samples, seed)
-    vae_count = coders.count(vz.CODER_VAE)
+    name, coders, estimates, tiles = plan(pictures, model, estimate_samples, seed)
+    vae_count = coders.count(vz.CODER_VAE) + len(tiles)
     if streams is None:
         streams = max(1, min(MAX_STREAMS, vae_count // MIN_STREAM_IMAGES))
     runs = _runs(coders, streams)
@@ -424,14 +555,16 @@ def compress(
             sizes[run.start:run.stop] = run_sizes
             return vz.Stream(msg.to_words(), msg.fillers, len(part)), run.coder
         picture = pictures[run.start]
-        coding.push_planar(msg, picture)
+        if run.coder == vz.CODER_PER_TILE:
+            coding.push_tiles(msg, picture, tiles[run.start])
+        else:
+            coding.push_planar(msg, picture)
+        coder = run.coder
         blob = _png_bytes(picture, sources[run.start] if sources else None)
         if 8 * len(blob) + 32 < msg.num_bits():  # the PNG as it is codes smaller
             msg = Message()
             coding.push_stored(msg, blob)
             coder = vz.CODER_STORED
-        else:
-            coder = vz.CODER_MODEL_FREE
         sizes[run.start] = msg.num_bits()
         return vz.Stream(msg.to_words(), msg.fillers, 1), coder
 
@@ -440,7 +573,7 @@ def compress(
     coded = [stream for stream, _ in results]
     for run, (_, coder) in zip(runs, results):
         coders[run.start:run.stop] = [coder] * (run.stop - run.start)
-    entries = _entries(pictures, coders)
+    entries = _entries(pictures, coders, tiles)
     header = vz.Header(
         model=coding.model_name,
         model_sha256=coding.sha256,
@@ -498,9 +631,9 @@ def decompress(data: bytes) -> list[Picture]:
     archive = vz.read(data)
     header = archive.header
     per_picture = list(_entry_for_each_picture(archive.images))
-    if any(e.coder == vz.CODER_PER_TILE for e, _ in per_picture):
-        raise CodingError("this file uses per-tile coders, which this vaezip version cannot decode")
-    uses_vae = any(e.coder == vz.CODER_VAE for e, _ in per_picture)
+    if any(e.coder == vz.CODER_PER_TILE and e.count != 1 for e, _ in per_picture):
+        raise CodingError("a per-tile image entry holds several images, which this vaezip version never writes")
+    uses_vae = any(e.coder == vz.CODER_VAE or vz.CODER_VAE in e.tile_coders for e, _ in per_picture)
     coding = _decoding_side(header, uses_vae)
     bounds, start = [], 0
     for stream in archive.streams:
@@ -524,6 +657,11 @@ def decompress(data: bytes) -> list[Picture]:
         elif kinds == {vz.CODER_MODEL_FREE} and hi - lo == 1:
             entry = per_picture[lo][0]
             out = [coding.pop_planar(msg, entry.height, entry.width, entry.channels, entry.bit_depth)]
+        elif kinds == {vz.CODER_PER_TILE} and hi - lo == 1:
+            entry = per_picture[lo][0]
+            if entry.mode not in ("1", "L") or (entry.bit_depth == 1) != (coding.model.n_values == 2):
+                raise CodingError("a per-tile image is not of the model's pixel kind: corrupt file")
+            out = [coding.pop_tiles(msg, entry.height, entry.width, entry.bit_depth, entry.tile_coders)]
         elif kinds == {vz.CODER_STORED} and hi - lo == 1:
             out = [_stored_pixels(coding.pop_stored(msg), per_picture[lo][0])]
         else:
