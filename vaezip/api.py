@@ -486,7 +486,7 @@ def _tile_plan(name: str, key: tuple[int, int, str], picture: Picture) -> bytes 
         scratch = Message()
         Planar(picture.bit_depth).push(scratch, tiles[k])
         total += scratch.num_bits() - 64
-    return bytes(coders) if total < whole_bits else None
+    return bytes(coders) if vz.CODER_VAE in coders and total < whole_bits else None
 
 
 def _tile_costs(name: str, picture: Picture, tiles: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
