@@ -208,3 +208,10 @@ def test_every_baseline_round_trips_or_says_why_it_is_skipped(channels):
     for row in rows:
         assert row["status"] == "ok" or row["status"].startswith("skipped: "), row
         assert (row["bytes"] is None) == (row["status"] != "ok")
+
+
+def test_streams_option_sets_the_archive_streams(tiny_zoo, grey_set):
+    result = run(grey_set, "--streams", "2", "--baselines", "none", "--json", "-")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["vaezip"]["streams"] == 2 and "--streams 2" in record["command"]

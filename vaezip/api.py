@@ -538,6 +538,8 @@ def compress(
         raise CodingError(f"batch size must be in 1..{vz.MAX_BATCH}")
     if not 1 <= particles <= vz.MAX_PARTICLES:
         raise CodingError(f"particles must be in 1..{vz.MAX_PARTICLES}")
+    if streams is not None and not 1 <= streams <= MAX_STREAMS:
+        raise CodingError(f"streams must be in 1..{MAX_STREAMS}")
     if estimator not in ESTIMATORS:
         raise CodingError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
     code_id = vz.BB_ANS if particles == 1 else ESTIMATORS[estimator]

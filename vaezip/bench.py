@@ -208,7 +208,7 @@ def _gap(achieved: float, reference: float | None) -> tuple[float | None, float 
 
 
 def _vaezip(pictures: list, name: str, samples: int, progress: Progress, particles: int = 1,
-            estimator: str = "bb-cis") -> tuple[dict, dict]:
+            estimator: str = "bb-cis", streams: int | None = None) -> tuple[dict, dict]:
     """The vaezip block of the record, and per-image figures for the plot."""
     from vaezip import api
 
@@ -219,7 +219,8 @@ def _vaezip(pictures: list, name: str, samples: int, progress: Progress, particl
     _check_exact(pictures[:1], api.decompress(single), "the 1-image archive")
     (data, report), compress_s = _step(progress, f"vaezip: compress {count} images",
                                        lambda: api.compress(pictures, model=name, estimate_samples=0,
-                                                            particles=particles, estimator=estimator))
+                                                            particles=particles, estimator=estimator,
+                                                            streams=streams))
     decoded, decompress_s = _step(progress, f"vaezip: decompress {count} images", lambda: api.decompress(data))
     _check_exact(pictures, decoded, "the archive")
     peak = _peak_rss_mib()
@@ -617,6 +618,7 @@ def run(
     particles: int = 1,
     estimate_samples: int | None = None,
     estimator: str = "bb-cis",
+    streams: int | None = None,
     baseline_names: tuple[str, ...] = BASELINES,
     progress: Progress = quiet,
     command: str | None = None,
@@ -645,7 +647,7 @@ def run(
         samples = estimate_samples
     else:  # with K particles the estimate to compare with is the K-sample one
         samples = particles if particles > 1 else default_estimate_samples(len(pictures))
-    block, per_image = _vaezip(pictures, name, samples, progress, particles, estimator)
+    block, per_image = _vaezip(pictures, name, samples, progress, particles, estimator, streams)
     if per_image_bits and name != "none":
         per_image.update(_own_bits(pictures[:PLOT_IMAGES], name, per_image, progress))
     first = pictures[0]

@@ -14,11 +14,11 @@ from vaezip.cli._common import one_line_errors, write_atomically
 
 
 def _command(dataset, model, limit, particles, estimate_samples, baselines, json_path, plot_path,
-             estimator="bb-cis") -> str:
+             estimator="bb-cis", streams=None) -> str:
     """The command line that reproduces this run, recorded in the JSON."""
     words = ["vaezip", "bench", dataset]
     options = (("--model", model), ("--limit", limit), ("--particles", particles if particles != 1 else None),
-               ("--estimator", estimator if estimator != "bb-cis" else None),
+               ("--estimator", estimator if estimator != "bb-cis" else None), ("--streams", streams),
                ("--estimate-samples", estimate_samples), ("--baselines", None if baselines == "all" else baselines),
                ("--json", json_path), ("--plot", plot_path))
     for flag, value in options:
@@ -88,6 +88,8 @@ def _check_plot_dependency(plot_path) -> None:
                    "[the estimate then defaults to K samples].")
 @click.option("--estimator", default="bb-cis", show_default=True, type=click.Choice(["bb-cis", "bb-is"]),
               help="With K > 1: coupled particles from one shared draw (bb-cis) or K independent ones (bb-is).")
+@click.option("--streams", type=click.IntRange(1, 8),
+              help="Streams of the archive [default: as compress, one per 1,000 VAE images, at most 8].")
 @click.option("-k", "--estimate-samples", type=click.IntRange(0),
               help="Samples K of the importance-sampled -log q(x) estimate (0: no estimates) "
                    "[default: 100 for up to 1000 images, 16 above].")
@@ -97,7 +99,7 @@ def _check_plot_dependency(plot_path) -> None:
               help="Write the report as JSON to FILE ('-': stdout, instead of the table).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Write a PNG plot: per-image bits vs -log q(x), and bits/dim per codec (needs matplotlib).")
-def bench(dataset, model, limit, particles, estimator, estimate_samples, baselines, json_path, plot_path):
+def bench(dataset, model, limit, particles, estimator, streams, estimate_samples, baselines, json_path, plot_path):
     """Compress and decompress a data set with vaezip and report the rates beside other codecs.
 
     DATASET is a named split (sample, sample-fashion, mnist-test,
@@ -130,7 +132,7 @@ def bench(dataset, model, limit, particles, estimator, estimate_samples, baselin
     _check_plot_dependency(plot_path)
     to_stdout = json_path == "-"
     command = _command(dataset, model, limit, particles, estimate_samples, baselines, json_path, plot_path,
-                       estimator)
+                       estimator, streams)
     with one_line_errors():
         try:
             from vaezip import bench as bench_lib
@@ -139,7 +141,7 @@ def bench(dataset, model, limit, particles, estimator, estimate_samples, baselin
             show = not to_stdout and sys.stderr.isatty()
             record, per_image = bench_lib.run(
                 dataset, model=model, limit=limit, particles=particles, estimate_samples=estimate_samples,
-                estimator=estimator,
+                estimator=estimator, streams=streams,
                 baseline_names=names, progress=_progress_factory(show), command=command,
                 per_image_bits=plot_path is not None,
             )

@@ -46,9 +46,12 @@ def _output(files: list[Path], paths: tuple[Path, ...], output: Path | None) -> 
 @click.option("--estimator", default="bb-cis", show_default=True, type=click.Choice(["bb-cis", "bb-is"]),
               help="With K > 1: coupled particles from one shared draw (bb-cis, needs few clean bits) or "
                    "K independent posterior draws (bb-is).")
+@click.option("--streams", type=click.IntRange(1, 8),
+              help="Independent streams the VAE images are split into (decoded in parallel; each costs its "
+                   "first image's latent, ~400 bits) [default: one per 1,000 VAE images, at most 8].")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def compress(inputs, output, model, batch_size, estimate_samples, particles, estimator, force, as_json):
+def compress(inputs, output, model, batch_size, estimate_samples, particles, estimator, streams, force, as_json):
     """Compress PNG images (files or directories of PNGs) into one .vz file.
 
     Prints, per input and in total: bytes, bits per dimension achieved (the
@@ -78,7 +81,7 @@ def compress(inputs, output, model, batch_size, estimate_samples, particles, est
             sources.append(source)
         data, report = api.compress(pictures, model=model, batch_size=batch_size,
                                     estimate_samples=estimate_samples, sources=sources,
-                                    particles=particles, estimator=estimator)
+                                    particles=particles, estimator=estimator, streams=streams)
         write_atomically(target, data, force)
     png_bytes = [path.stat().st_size for path in files]
     if as_json:
