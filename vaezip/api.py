@@ -661,7 +661,7 @@ def decompress(data: bytes) -> list[Picture]:
         if kinds == {vz.CODER_VAE}:
             entry = per_picture[lo][0]
             images = coding.pop_vae(msg, hi - lo)
-            out = [img.astype(np.uint8)[:, :, None] for img in images]
+            out = list(images.astype(np.uint8)[:, :, :, None])
             if (entry.height, entry.width) != coding.model.shape:
                 raise CodingError("a VAE-coded image does not have the model's shape: corrupt file")
         elif kinds == {vz.CODER_MODEL_FREE} and hi - lo == 1:
@@ -734,5 +734,5 @@ def _picture(entry: vz.ImageEntry, name: str, pixels: np.ndarray) -> Picture:
     if entry.mode == "P":
         palette = np.frombuffer(entry.palette, dtype=np.uint8).reshape(-1, entry.palette_channels).copy()
     dtype = np.uint16 if entry.bit_depth == 16 else np.uint8
-    return Picture(pixels.astype(dtype), entry.mode, palette, name or None,
+    return Picture(pixels.astype(dtype, copy=False), entry.mode, palette, name or None,
                    entry.png_bit_depth or None, tuple(entry.transparency) or None)
