@@ -37,7 +37,9 @@ def info(source):
                f"{8 * contents.file_size / max(dims, 1):.4f} bits/dim")
     for e in contents.images[:20]:
         name = f" {e.names[0]}" + (" ..." if e.count > 1 else "") if e.names else ""
-        click.echo(f"  {e.count:6d} x {e.width}x{e.height} {e.mode:7} {vz.CODERS[e.coder]:10}{name}")
+        tiles = (f" ({e.tile_coders.count(vz.CODER_VAE)} of {len(e.tile_coders)} tiles by the VAE)"
+                 if e.coder == vz.CODER_PER_TILE else "")
+        click.echo(f"  {e.count:6d} x {e.width}x{e.height} {e.mode:7} {vz.CODERS[e.coder]:10}{name}{tiles}")
     if len(contents.images) > 20:
         click.echo(f"  ... {len(contents.images) - 20} more entries")
     click.echo(f"streams   {len(contents.streams)}: " + ", ".join(
