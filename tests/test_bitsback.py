@@ -172,7 +172,7 @@ def test_more_particles_cost_fewer_bits():
 
 # -- BB-CIS ----------------------------------------------------------------------------------
 from vaezip.codecs.bitsback import (  # noqa: E402
-    coupled_particles, push_batch_cis, ramp,
+    coupled_offsets, coupled_particles, push_batch_cis, ramp,
 )
 
 
@@ -242,6 +242,17 @@ def test_coupled_particles_need_fewer_clean_bits_than_independent_ones():
         push(msg, images, model, latent, 32)
         need[coupled] = msg.fillers
     assert need[True] * 4 < need[False]
+
+
+@pytest.mark.parametrize("particles", [1, 2, 7, 64, 100])
+def test_coupled_offsets_stratify_every_dimension_with_its_own_order(particles):
+    offsets = coupled_offsets(particles, 32, 20)
+    grid = (np.arange(particles) << 20) // particles
+    for d in range(32):
+        assert np.array_equal(np.sort(offsets[:, d]), grid)
+    if particles > 2:  # not every dimension shifted alike (that puts the particles on one line)
+        assert len({tuple(np.argsort(offsets[:, d])) for d in range(32)}) > 8
+    assert np.array_equal(coupled_offsets(particles, 32, 20), offsets)
 
 
 def test_ramp_by_estimator():
