@@ -237,6 +237,8 @@ def jxl_baseline(spec: str, effort: int, columns: int) -> dict:
 
 COMPARISON = {"mnist-bin-fact": "mnist-bin", "mnist-fact": "mnist", "fashion-fact": "fashion"}
 """Factorized comparison models and the main model each one is compared with."""
+SPEED = ("mnist-bin-mlp",)
+"""Models shipped for throughput measurements, listed apart."""
 
 CARD_HEADING = "## Importance-sampled estimate, K = 1000 (scripts/measure_models.py)"
 
@@ -277,7 +279,7 @@ def readme_text(doc: dict) -> str:
                 f"{card_is} | {sub['neg_elbo_bpd']:.4f} (first {sub['images']}) | {r['params']:,} "
                 f"| `{info.file}` | `{info.sha256[:12]}` |")
 
-    main = [n for n in sorted(infos) if n not in COMPARISON]
+    main = [n for n in sorted(infos) if n not in COMPARISON and n not in SPEED]
     comparison = [n for n in sorted(infos) if n in COMPARISON]
     lines = ["# vaezip model zoo", "",
              "Weights are registered in `zoo.json` (name, arch, config, file, full sha256) and",
@@ -300,6 +302,15 @@ def readme_text(doc: dict) -> str:
                                            for k, v in COMPARISON.items() if k in infos) + ".",
               "", header.rstrip("\n")]
     lines += [row(n) for n in comparison] or ["| (none yet) |"]
+    speed = [n for n in sorted(infos) if n in SPEED]
+    if speed:
+        lines += ["", "## Speed model", "",
+                  "`mnist-bin-mlp` has the size of craystack's example VAE (784-100-40 MLP encoder",
+                  "and decoder, factorized Bernoulli likelihood): it measures the coder's throughput",
+                  "against craystack's (`benchmarks/throughput.py`), not the best rate. The model",
+                  "choice rule never picks it over `mnist-bin` (higher −ELBO); ask for it with",
+                  "`--model mnist-bin-mlp`.", "", header.rstrip("\n")]
+        lines += [row(n) for n in speed]
     if doc.get("baselines"):
         lines += ["", "## Classical baseline", ""]
         for key in sorted(doc["baselines"]):
