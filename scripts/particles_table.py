@@ -32,7 +32,7 @@ def rows(directory: Path) -> list[dict]:
         record["_path"] = path
         records.append(record)
     records.sort(key=lambda r: (r["dataset"]["spec"], r["dataset"].get("limit") or 0,
-                                r.get("estimator", "bb-ans") == "bb-is", r["particles"]))
+                                r.get("estimator", "bb-ans") == "bb-is", r["particles"], -r["vaezip"]["streams"]))
     return records
 
 
@@ -42,9 +42,9 @@ def table(records: list[dict]) -> str:
         if r["particles"] == 1:
             baseline[(r["dataset"]["spec"], r["dataset"].get("limit"))] = r["vaezip"]["bpd"]
     lines = [
-        "| data set | images | model | estimator | K | archive bpd | vs K = 1 archive | −ELBO | IS estimate "
+        "| data set | images | model | estimator | K | streams | archive bpd | vs K = 1 archive | −ELBO | IS estimate "
         "| archive over its estimate | filler words | compress img/s | decompress img/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         v = r["vaezip"]
@@ -56,7 +56,7 @@ def table(records: list[dict]) -> str:
         gap = "–" if gap is None else f"{gap:+.2f} %" + (" (−ELBO)" if r["particles"] == 1 else "")
         lines.append(
             f"| `{r['dataset']['spec']}` | {r['dataset']['images']:,} | {r['model']['name']} | "
-            f"{r.get('estimator', 'bb-ans')} | {r['particles']} | **{v['bpd']:.4f}** | {versus} | "
+            f"{r.get('estimator', 'bb-ans')} | {r['particles']} | {v['streams']} | **{v['bpd']:.4f}** | {versus} | "
             f"{v['neg_elbo_bpd']:.4f} | {estimate} | {gap} | {v['filler_words']} | "
             f"{v['compress']['images_per_s']:.1f} | {v['decompress']['images_per_s']:.1f} |"
         )
