@@ -67,9 +67,10 @@ def _interval_loop(x, n, precision, starts, freqs):
 
 @jit
 def _push_loop(state, tail, length, x, n, precision):
+    """Push symbol ``x[i]`` uniform over ``[0, n[i])`` (``Uniform`` passes one ``n`` for all)."""
     for i in range(x.shape[0] - 1, -1, -1):
-        c0 = _cdf(x[i], n, precision)
-        c1 = _cdf(x[i] + 1, n, precision)
+        c0 = _cdf(x[i], n[i], precision)
+        c1 = _cdf(x[i] + 1, n[i], precision)
         state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
     return state, length
 
@@ -79,7 +80,7 @@ def _pop_loop(state, tail, length, fillers, strict, n, precision, out):
     status = rk.OK
     for i in range(out.shape[0]):
         cf = int(rk.peek(state, precision))
-        x, c0, c1 = _search(cf, n, precision)
+        x, c0, c1 = _search(cf, n[i], precision)
         out[i] = x
         state, length, fillers, status = rk.pop_step(
             state, tail, length, fillers, strict, c0, c1 - c0, precision
@@ -131,13 +132,13 @@ class Uniform(Family):
             raise ValueError(f"symbols of shape {np.shape(symbols)} where shape {_shape(shape)} was bound")
         x = as_symbols(symbols, self.n)
         if self.n > 1:
-            msg.run_push(_push_loop, x.size, x, self.n, self.precision)
+            msg.run_push(_push_loop, x.size, x, np.full(x.size, self.n, dtype=np.int64), self.precision)
 
     def pop(self, msg, shape) -> np.ndarray:
         shape = _shape(shape)
         out = np.zeros(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
         if self.n > 1:
-            msg.run_pop(_pop_loop, self.n, self.precision, out)
+            msg.run_pop(_pop_loop, np.full(out.size, self.n, dtype=np.int64), self.precision, out)
         return out.reshape(shape)
 
     def interval(self, symbols):
@@ -150,30 +151,6 @@ class Uniform(Family):
 
 
 # -- a uniform with its own range per symbol -------------------------------------------------
-@jit
-def _push_below_loop(state, tail, length, x, n, precision):
-    for i in range(x.shape[0] - 1, -1, -1):
-        c0 = _cdf(x[i], n[i], precision)
-        c1 = _cdf(x[i] + 1, n[i], precision)
-        state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
-    return state, length
-
-
-@jit
-def _pop_below_loop(state, tail, length, fillers, strict, n, precision, out):
-    status = rk.OK
-    for i in range(out.shape[0]):
-        cf = int(rk.peek(state, precision))
-        x, c0, c1 = _search(cf, n[i], precision)
-        out[i] = x
-        state, length, fillers, status = rk.pop_step(
-            state, tail, length, fillers, strict, c0, c1 - c0, precision
-        )
-        if status != rk.OK:
-            break
-    return state, length, fillers, status
-
-
 @jit
 def _check_below(x, n, limit):
     """Index of the first bad (symbol, range) pair, or -1."""
@@ -211,14 +188,14 @@ class UniformBelow(Family):
         x = np.ascontiguousarray(symbols, dtype=np.int64).reshape(-1)
         ranges = self._ranges(n, symbols.shape)
         self._checked(x, ranges)
-        msg.run_push(_push_below_loop, x.size, x, ranges, self.precision)
+        msg.run_push(_push_loop, x.size, x, ranges, self.precision)
 
     def pop(self, msg, *, n) -> np.ndarray:
         shape = np.shape(n)
         ranges = self._ranges(n, shape)
         self._checked(np.empty(0, dtype=np.int64), ranges)
         out = np.empty(ranges.size, dtype=np.int64)
-        msg.run_pop(_pop_below_loop, ranges, self.precision, out)
+        msg.run_pop(_pop_loop, ranges, self.precision, out)
         return out.reshape(shape)
 
     def interval(self, symbols, *, n):
