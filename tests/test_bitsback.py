@@ -134,6 +134,13 @@ def test_one_particle_is_exactly_plain_bits_back():
     assert np.array_equal(plain.to_words(), single.to_words())
 
 
+def estimate_bits(images, z, mean, std, model, latent) -> float:
+    """Sum over the images of -log2((1/K) sum_k w_k) for particles ``z`` (B, K, D)."""
+    log_w = log_weights(images, z, mean, std, model, latent) / np.log(2.0)
+    top = log_w.max(axis=1)
+    return float(np.sum(np.log2(z.shape[1]) - top - np.log2(np.exp2(log_w - top[:, None]).sum(axis=1))))
+
+
 @pytest.mark.parametrize("particles", [2, 16])
 def test_net_rate_is_the_importance_sampled_estimate(particles):
     """Net bits of a batch = sum_i -log2((1/K) sum_k w_ik) from the same quantized
@@ -144,14 +151,11 @@ def test_net_rate_is_the_importance_sampled_estimate(particles):
     msg = clean_bits()
     before = msg.num_bits()
     mean, std = model.encode(images)
-    expected = 0.0
     # the weights of the particles the coder draws are known only after coding: replay them
     snapshot = msg.copy()
     shape = (len(images), particles, model.latent_dim)
     z = latent.pop(snapshot, mean=np.broadcast_to(mean[:, None], shape), std=np.broadcast_to(std[:, None], shape))
-    log_w = log_weights(images, z, mean, std, model, latent) / np.log(2.0)
-    top = log_w.max(axis=1)
-    expected = float(np.sum(np.log2(particles) - top - np.log2(np.exp2(log_w - top[:, None]).sum(axis=1))))
+    expected = estimate_bits(images, z, mean, std, model, latent)
     push_batch_is(msg, images, model, latent, particles)
     net = msg.num_bits() - before
     assert msg.fillers == 0
@@ -224,9 +228,7 @@ def test_coupled_net_rate_is_the_importance_sampled_estimate(particles):
     mean, std = model.encode(images)
     u = Uniform(1 << latent.precision).pop(msg.copy(), (len(images), model.latent_dim))  # replay the draw
     z = coupled_particles(u, mean, std, latent, particles)[0]
-    log_w = log_weights(images, z, mean, std, model, latent) / np.log(2.0)
-    top = log_w.max(axis=1)
-    expected = float(np.sum(np.log2(particles) - top - np.log2(np.exp2(log_w - top[:, None]).sum(axis=1))))
+    expected = estimate_bits(images, z, mean, std, model, latent)
     push_batch_cis(msg, images, model, latent, particles)
     net = msg.num_bits() - before
     assert msg.fillers == 0

@@ -132,6 +132,22 @@ def log_weights(x, z, mean, std, model: LatentModel, latent: GaussianLatent) -> 
     return (log2_w * log_(2.0)).reshape(count, particles)
 
 
+def _push_chosen(msg: Message, x, chosen, j, model: LatentModel, latent: GaussianLatent, particles: int) -> None:
+    """The last pushes of BB-IS and BB-CIS: x | z_j, z_j under the prior, j uniformly."""
+    model.likelihood.push(msg, x, **model.decode(latent.centres[chosen]))
+    latent.push_prior(msg, chosen)
+    Uniform(particles).push(msg, j)
+
+
+def _pop_chosen(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, particles: int):
+    """The first pops of BB-IS and BB-CIS decoding: ``(j, z_j, x, mean, std)``."""
+    j = Uniform(particles).pop(msg, (count,))
+    chosen = latent.pop_prior(msg, (count, model.latent_dim))
+    x = model.likelihood.pop(msg, **model.decode(latent.centres[chosen]))
+    mean, std = model.encode(x)
+    return j, chosen, x, mean, std
+
+
 def push_batch_is(msg: Message, x: np.ndarray, model: LatentModel, latent: GaussianLatent, particles: int) -> None:
     """Compress the batch ``x`` with BB-IS and ``particles`` particles (K = 1 is ``push_batch``)."""
     count = len(x)
@@ -145,18 +161,12 @@ def push_batch_is(msg: Message, x: np.ndarray, model: LatentModel, latent: Gauss
     other_shape = others.shape
     latent.push(msg, others, mean=np.broadcast_to(mean[:, None, :], other_shape),
                 std=np.broadcast_to(std[:, None, :], other_shape))
-    chosen = z[np.arange(count), j]
-    model.likelihood.push(msg, x, **model.decode(latent.centres[chosen]))
-    latent.push_prior(msg, chosen)
-    Uniform(particles).push(msg, j)
+    _push_chosen(msg, x, z[np.arange(count), j], j, model, latent, particles)
 
 
 def pop_batch_is(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, particles: int) -> np.ndarray:
     """Decompress a batch pushed by ``push_batch_is``."""
-    j = Uniform(particles).pop(msg, (count,))
-    chosen = latent.pop_prior(msg, (count, model.latent_dim))
-    x = model.likelihood.pop(msg, **model.decode(latent.centres[chosen]))
-    mean, std = model.encode(x)
+    j, chosen, x, mean, std = _pop_chosen(msg, count, model, latent, particles)
     other_shape = (count, particles - 1, model.latent_dim)
     others = latent.pop(msg, mean=np.broadcast_to(mean[:, None, :], other_shape),
                         std=np.broadcast_to(std[:, None, :], other_shape))
@@ -242,17 +252,12 @@ def push_batch_cis(msg: Message, x: np.ndarray, model: LatentModel, latent: Gaus
     j = Categorical(INDEX_PRECISION).pop(msg, logits=log_weights(x, z, mean, std, model, latent))
     chosen = z[rows, j]
     UniformBelow().push(msg, cf[rows, j] - starts[rows, j], n=freqs[rows, j])
-    model.likelihood.push(msg, x, **model.decode(latent.centres[chosen]))
-    latent.push_prior(msg, chosen)
-    Uniform(particles).push(msg, j)
+    _push_chosen(msg, x, chosen, j, model, latent, particles)
 
 
 def pop_batch_cis(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, particles: int) -> np.ndarray:
     """Decompress a batch pushed by ``push_batch_cis``."""
-    j = Uniform(particles).pop(msg, (count,))
-    chosen = latent.pop_prior(msg, (count, model.latent_dim))
-    x = model.likelihood.pop(msg, **model.decode(latent.centres[chosen]))
-    mean, std = model.encode(x)
+    j, chosen, x, mean, std = _pop_chosen(msg, count, model, latent, particles)
     starts, freqs = latent.interval(chosen, mean=mean, std=std)
     offset = UniformBelow().pop(msg, n=freqs)
     mask = (1 << latent.precision) - 1
