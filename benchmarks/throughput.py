@@ -13,8 +13,9 @@ report, not coding). One warm-up run on 100 images first (Numba and torch
 start-up); then ``--repeat`` timed runs, the best kept and every run listed.
 Every run's decoded pictures are compared with the input; a mismatch stops
 the script with status 1. The archive uses the streams ``api.compress``
-chooses (one per 1,000 VAE images, at most 8), one thread each, so on a
-2-core machine two streams run at once. Wall time (``time.perf_counter``):
+chooses (``api.default_streams``: one per 600,000 expected bits, a power of
+two, at most 8), one thread each, so on a 2-core machine two streams run at
+once. Wall time (``time.perf_counter``):
 on a shared machine the neighbours' load shows in it.
 """
 

@@ -271,3 +271,41 @@ def test_a_mosaic_of_digits_is_coded_tile_by_tile_with_the_shipped_model():
     free, _ = api.compress([picture], model="none")
     assert len(data) < len(free)
     assert_same(api.decompress(data), [picture])
+
+
+def _info(bpd, side=28, n_values=2):
+    rates = {} if bpd is None else {"test_neg_elbo_bpd": bpd}
+    return zoo.ModelInfo("m", "bernoulli", {"height": side, "width": side, "n_values": n_values}, "m.pt", "0" * 64,
+                         rates=rates)
+
+
+@pytest.mark.parametrize("bpd, images, streams", [
+    (0.17, 2000, 1),     # 266,560 expected bits: under one stream's worth
+    (0.17, 10000, 2),    # 1.33 Mbit: 2.2 streams' worth, rounded down
+    (1.27, 2000, 2),     # 1.99 Mbit: 3.3, rounded down to a power of two
+    (1.27, 3900, 4),     # 3.88 Mbit: 6.5 -> 4
+    (2.98, 10000, 8),    # 23 Mbit: capped at 8
+    (2.98, 1, 1),
+    (None, 1000, 8),     # no measured rate: the raw bit depth, 8 bits per pixel of an 8-bit model
+])
+def test_default_streams_follow_the_expected_bits(bpd, images, streams):
+    info = _info(bpd, n_values=2 if bpd is not None else 256)
+    assert api.default_streams(info, images) == streams
+
+
+def test_default_streams_are_powers_of_two_that_grow_with_the_data():
+    counts = [api.default_streams(_info(0.5), n) for n in range(1, 40000, 97)]
+    assert all(c & (c - 1) == 0 and 1 <= c <= api.MAX_STREAMS for c in counts)
+    assert counts == sorted(counts) and counts[0] == 1 and counts[-1] == api.MAX_STREAMS
+
+
+def test_a_vae_entry_whose_mode_is_not_the_models_is_refused(tiny_zoo):
+    pictures = pictures_of(blobs(5))
+    data, _ = api.compress(pictures, model="tiny", batch_size=4)
+    archive = vz.read(data)
+    entry = archive.images[0]
+    assert entry.mode == "L"
+    binary = replace(entry, mode="1")
+    broken = vz.Archive(archive.header, [binary], archive.streams, archive.checksums)
+    with pytest.raises(api.CodingError, match="shape and mode"):
+        api.decompress(vz.write(broken))

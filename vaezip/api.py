@@ -34,9 +34,10 @@ Which coder codes a picture (the rule ``choose_model`` and ``plan`` apply):
 
 Pictures are coded in input order. Consecutive pictures with the same coder
 form runs; a VAE run is cut into at most ``MAX_STREAMS`` independent
-streams (one message each), which are coded and decoded on a thread pool.
-Networks run in float64 with one torch thread, so results do not depend on
-the machine's thread count.
+streams (one message each), which are coded and decoded on a thread pool:
+``default_streams`` of them unless the caller says. Networks run with one
+torch thread (``vaezip.adapter``), so results do not depend on the
+machine's thread count.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ DEFAULT_BATCH = 64
 MAX_STREAMS = 8
 # importance-sampled bits-back variants (--estimator), by name
 ESTIMATORS = {"bb-cis": vz.BB_CIS, "bb-is": vz.BB_IS}
-MIN_STREAM_IMAGES = 1000  # each stream's first image gets no bits back (~400 bits)
+# a stream's first image gets no bits back: about 400 (BB-ANS) to 700 (BB-CIS) clean bits
+# on the digit models, so a stream should hold at least 1,000 times that
+MIN_STREAM_BITS = 600_000
 
 
 class CodingError(ValueError):
@@ -146,6 +149,22 @@ def _shapes(pictures: list[Picture]) -> dict[tuple[int, int, str], int]:
         key = (p.pixels.shape[0], p.pixels.shape[1], p.mode)
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def default_streams(info, vae_images: int) -> int:
+    """Streams for ``vae_images`` images (or tiles) of the zoo model ``info`` when the caller names none.
+
+    One stream per ``MIN_STREAM_BITS`` of expected code (the pixels times the
+    model's test −ELBO in bits per dimension, or the raw bit depth for a model
+    without one), rounded down to a power of two so that 2, 4 or 8 cores share
+    the streams evenly; 1..``MAX_STREAMS``. The rule looks at the data and the
+    model only, never at the machine, so the same input gives the same file
+    everywhere.
+    """
+    height, width = info.input_shape
+    bpd = info.rates.get("test_neg_elbo_bpd") or math.log2(info.config.get("n_values", 256))
+    count = int(min(MAX_STREAMS, vae_images * height * width * bpd // MIN_STREAM_BITS))
+    return 1 << (count.bit_length() - 1) if count >= 1 else 1
 
 
 def _model_key(info) -> tuple[int, int, str]:
@@ -248,8 +267,10 @@ def _entries(pictures: list[Picture], coders: list[int], tiles: dict[int, bytes]
     (a per-tile picture is an entry of its own, with its tile coders)."""
     groups: list[tuple[tuple, list[str]]] = []
     for i, (picture, coder) in enumerate(zip(pictures, coders)):
-        key = (picture.height, picture.width, picture.mode, coder, picture.palette_bytes,
-               picture.palette_channels, picture.png_bit_depth or 0, picture.transparency or (),
+        palette = picture.palette
+        key = (*picture.pixels.shape[:2], picture.mode, coder,
+               b"" if palette is None else palette.tobytes(), 0 if palette is None else palette.shape[1],
+               picture.png_bit_depth or 0, picture.transparency or (),
                (i, tiles[i]) if coder == vz.CODER_PER_TILE else None)
         if groups and groups[-1][0] == key:
             groups[-1][1].append(picture.name or "")
@@ -371,10 +392,11 @@ class _Coders:
         sizes[:] = shares.tolist()
 
     def pop_vae(self, msg, count: int) -> np.ndarray:
+        """``count`` images (count, H, W), uint8 (the zoo's models have 1- or 8-bit pixels)."""
         from vaezip.codecs.bitsback import pop_stream
 
         return pop_stream(msg, count, self.model, self.latent, self.batch_size, self.particles,
-                          coupled=self.coupled)
+                          coupled=self.coupled, dtype=np.uint8)
 
 
 def _torch_threads(n: int):
@@ -447,7 +469,7 @@ def plan(pictures: list[Picture], model: str | None = None, estimate_samples: in
             if scratch.num_bits() - 64 < estimates[i][0]:
                 coders[i] = vz.CODER_MODEL_FREE
     for i, picture in enumerate(pictures):
-        if _tileable((picture.height, picture.width, picture.mode), key):
+        if coders[i] != vz.CODER_VAE and _tileable(picture.pixels.shape[:2] + (picture.mode,), key):
             tile_coders = _tile_plan(name, key, picture)
             if tile_coders is not None:
                 coders[i], tiles[i] = vz.CODER_PER_TILE, tile_coders
@@ -546,10 +568,10 @@ def compress(
     started = time.perf_counter()
     name, coders, estimates, tiles = plan(pictures, model, estimate_samples, seed)
     vae_count = coders.count(vz.CODER_VAE) + len(tiles)
-    if streams is None:
-        streams = max(1, min(MAX_STREAMS, vae_count // MIN_STREAM_IMAGES))
-    runs = _runs(coders, streams)
     coding = _Coders(name if vae_count else vz.MODEL_FREE, batch_size, particles, code_id == vz.BB_CIS)
+    if streams is None:
+        streams = default_streams(coding.info, vae_count) if vae_count else 1
+    runs = _runs(coders, streams)
     sizes = [0.0] * len(pictures)
 
     def code(run: _Run):
@@ -659,11 +681,10 @@ def decompress(data: bytes) -> list[Picture]:
             raise CodingError("a stream mixes coders, which this vaezip version never writes: corrupt file")
         msg = Message.from_words(stream.words)
         if kinds == {vz.CODER_VAE}:
-            entry = per_picture[lo][0]
-            images = coding.pop_vae(msg, hi - lo)
-            out = list(images.astype(np.uint8)[:, :, :, None])
-            if (entry.height, entry.width) != coding.model.shape:
-                raise CodingError("a VAE-coded image does not have the model's shape: corrupt file")
+            key = coding.model.shape + ("1" if coding.model.n_values == 2 else "L",)
+            if any((e.height, e.width, e.mode) != key for e, _ in per_picture[lo:hi]):
+                raise CodingError("a VAE-coded image does not have the model's shape and mode: corrupt file")
+            out = list(coding.pop_vae(msg, hi - lo)[:, :, :, None])
         elif kinds == {vz.CODER_MODEL_FREE} and hi - lo == 1:
             entry = per_picture[lo][0]
             out = [coding.pop_planar(msg, entry.height, entry.width, entry.channels, entry.bit_depth)]
@@ -730,6 +751,9 @@ def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
 
 
 def _picture(entry: vz.ImageEntry, name: str, pixels: np.ndarray) -> Picture:
+    if entry.coder == vz.CODER_VAE:  # uint8 values the model's likelihood allows; the header validated
+        return Picture.trusted(pixels, entry.mode, name or None, entry.png_bit_depth or None,
+                               tuple(entry.transparency) or None)
     palette = None
     if entry.mode == "P":
         palette = np.frombuffer(entry.palette, dtype=np.uint8).reshape(-1, entry.palette_channels).copy()

@@ -280,10 +280,24 @@ def pixel_checksum(pixels, bit_depth: int | None = None) -> bytes:
             stop += 1
         if stop - start == 1:
             digest.update(_canonical_bytes(first, bit_depth))
+        elif first.dtype == np.uint8 and bit_depth in (None, 8):  # every value is in range: no checks
+            digest.update(_canonical_uint8_run(images[start:stop]))
         else:
             digest.update(_canonical_run(np.stack(images[start:stop]), bit_depth))
         start = stop
     return digest.digest()[:CHECKSUM_SIZE]
+
+
+def _canonical_uint8_run(images: list[np.ndarray]) -> bytes:
+    """``_canonical_run`` of same-shape uint8 images (8-bit samples), copied once."""
+    shape = images[0].shape
+    if len(shape) not in (2, 3) or 0 in shape:
+        raise ValueError(f"an image must be a non-empty (H, W) or (H, W, C) array, got shape {shape}")
+    height, width, channels = shape[0], shape[1], shape[2] if len(shape) == 3 else 1
+    out = np.empty((len(images), 13 + height * width * channels), dtype=np.uint8)
+    out[:, :13] = np.frombuffer(struct.pack("<IIIB", height, width, channels, 1), dtype=np.uint8)
+    np.stack(images, out=out[:, 13:].reshape((len(images),) + shape))
+    return out.tobytes()
 
 
 def _canonical_run(stack: np.ndarray, bit_depth: int | None) -> bytes:

@@ -188,6 +188,21 @@ class Picture:
                 raise ImageError(f"transparency {self.transparency!r} is not a colour key of mode {self.mode}")
             self.transparency = key
 
+    @classmethod
+    def trusted(cls, pixels: np.ndarray, mode: str, name: str | None = None, png_bit_depth: int | None = None,
+                transparency: tuple[int, ...] | None = None) -> "Picture":
+        """A picture of a mode without a palette, built without the checks.
+
+        For callers that guarantee what construction would check: ``pixels``
+        (H, W, C) of the mode's dtype and range, and the other fields valid
+        (the decoder, whose VAE streams pop only the model's pixel values and
+        whose container validated the rest).
+        """
+        picture = object.__new__(cls)
+        picture.pixels, picture.mode, picture.palette, picture.name = pixels, mode, None, name
+        picture.png_bit_depth, picture.transparency = png_bit_depth, transparency
+        return picture
+
     @property
     def height(self) -> int:
         return int(self.pixels.shape[0])

@@ -89,7 +89,8 @@ def _check_plot_dependency(plot_path) -> None:
 @click.option("--estimator", default="bb-cis", show_default=True, type=click.Choice(["bb-cis", "bb-is"]),
               help="With K > 1: coupled particles from one shared draw (bb-cis) or K independent ones (bb-is).")
 @click.option("--streams", type=click.IntRange(1, 8),
-              help="Streams of the archive [default: as compress, one per 1,000 VAE images, at most 8].")
+              help="Streams of the archive [default: as compress, one per 600,000 expected bits, a power of two, "
+                   "at most 8].")
 @click.option("-k", "--estimate-samples", type=click.IntRange(0),
               help="Samples K of the importance-sampled -log q(x) estimate (0: no estimates) "
                    "[default: 100 for up to 1000 images, 16 above].")

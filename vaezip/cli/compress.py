@@ -48,7 +48,8 @@ def _output(files: list[Path], paths: tuple[Path, ...], output: Path | None) -> 
                    "K independent posterior draws (bb-is).")
 @click.option("--streams", type=click.IntRange(1, 8),
               help="Independent streams the VAE images are split into (decoded in parallel; each costs its "
-                   "first image's latent, ~400 bits) [default: one per 1,000 VAE images, at most 8].")
+                   "first image's latent, ~400 bits) [default: one per 600,000 bits the model expects, "
+                   "a power of two, at most 8].")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def compress(inputs, output, model, batch_size, estimate_samples, particles, estimator, streams, force, as_json):

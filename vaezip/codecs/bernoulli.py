@@ -62,10 +62,14 @@ def _push_loop(state, tail, length, x, q, is_logit, precision):
 @jit
 def _pop_loop(state, tail, length, fillers, strict, q, is_logit, precision, out):
     status = rk.OK
+    total = 1 << precision
     for i in range(out.shape[0]):
+        f1 = _freq1(q[i], is_logit, precision)  # once per symbol: the same intervals as _interval
         cf = int(rk.peek(state, precision))
-        x = 0 if cf < (1 << precision) - _freq1(q[i], is_logit, precision) else 1
-        start, freq = _interval(x, q[i], is_logit, precision)
+        if cf < total - f1:
+            x, start, freq = 0, 0, total - f1
+        else:
+            x, start, freq = 1, total - f1, f1
         out[i] = x
         state, length, fillers, status = rk.pop_step(
             state, tail, length, fillers, strict, start, freq, precision

@@ -340,14 +340,18 @@ def push_stream(msg: Message, images: np.ndarray, model: LatentModel, latent: Ga
 
 
 def pop_stream(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, batch_size: int,
-               particles: int = 1, coupled: bool = False) -> np.ndarray:
-    """Decompress ``count`` images pushed by ``push_stream`` (batches in reverse order)."""
+               particles: int = 1, coupled: bool = False, dtype=np.int64) -> np.ndarray:
+    """Decompress ``count`` images pushed by ``push_stream`` (batches in reverse order),
+    as one array of ``dtype`` (which must hold the model's pixel values)."""
     popper = None if particles == 1 else (pop_batch_cis if coupled else pop_batch_is)
-    batches = []
+    out = None
     schedule = batch_schedule(count, batch_size, ramp(particles, coupled))
     for i, (start, stop) in reversed(list(enumerate(schedule))):
         if popper is None or start < PLAIN_START:
-            batches.append(pop_batch(msg, stop - start, model, latent, first=i == 0))
+            batch = pop_batch(msg, stop - start, model, latent, first=i == 0)
         else:
-            batches.append(popper(msg, stop - start, model, latent, particles))
-    return np.concatenate(batches[::-1]) if batches else np.empty((0,))
+            batch = popper(msg, stop - start, model, latent, particles)
+        if out is None:
+            out = np.empty((count,) + batch.shape[1:], dtype=dtype)
+        out[start:stop] = batch
+    return out if out is not None else np.empty((0,), dtype=dtype)
