@@ -481,6 +481,21 @@ def test_pixel_checksum_of_an_entry_concatenates_its_images():
     assert vz.pixel_checksum([a]) == vz.pixel_checksum(a)
 
 
+@pytest.mark.parametrize("shape", [(3, 5), (3, 5, 1), (2, 2, 4)])
+def test_pixel_checksum_of_a_run_equals_the_image_by_image_layout(shape):
+    images = [np.random.default_rng(k).integers(0, 256, shape).astype(np.uint8) for k in range(7)]
+    digest = hashlib.sha256()
+    for image in images:
+        channels = shape[2] if len(shape) == 3 else 1
+        digest.update(struct.pack("<IIIB", shape[0], shape[1], channels, 1) + image.tobytes())
+    expected = digest.digest()[:16]
+    assert vz.pixel_checksum(images) == expected  # the uint8 run path
+    assert vz.pixel_checksum(images, bit_depth=8) == expected
+    assert vz.pixel_checksum([i.astype(np.uint16) for i in images], bit_depth=8) == expected  # the checked path
+    with pytest.raises(ValueError, match="shape"):
+        vz.pixel_checksum([np.zeros((0, 2), np.uint8)] * 2)
+
+
 def test_pixel_checksum_sample_size_follows_bit_depth():
     bits = np.array([[True, False]])
     assert vz.pixel_checksum(bits) == vz.pixel_checksum(bits.astype(np.int64), bit_depth=1)
