@@ -80,6 +80,22 @@ def test_never_overwrites_without_force(small_vz, tmp_path):
     assert result.exit_code == 1 and "--force" in result.output
 
 
+@pytest.mark.skipif(not hasattr(os, "fchmod"), reason="POSIX permissions")
+def test_outputs_get_the_umask_permissions_or_keep_the_replaced_files(tiny_zoo, tmp_path):
+    (png,) = write_pngs(tmp_path / "in", blobs(1))
+    previous = os.umask(0o027)
+    try:
+        assert run("compress", png, "-o", tmp_path / "a.vz", "-k", "0").exit_code == 0
+        assert (tmp_path / "a.vz").stat().st_mode & 0o777 == 0o640  # not the temporary file's 0o600
+        assert run("decompress", tmp_path / "a.vz", "-o", tmp_path / "out.png").exit_code == 0
+        assert (tmp_path / "out.png").stat().st_mode & 0o777 == 0o640
+        (tmp_path / "a.vz").chmod(0o604)
+        assert run("compress", png, "-o", tmp_path / "a.vz", "-k", "0", "--force").exit_code == 0
+        assert (tmp_path / "a.vz").stat().st_mode & 0o777 == 0o604
+    finally:
+        os.umask(previous)
+
+
 def test_several_inputs_need_an_output_name(tiny_zoo, tmp_path):
     paths = write_pngs(tmp_path, blobs(2))
     result = run("compress", *paths)

@@ -39,12 +39,17 @@ def write_atomically(path: Path, data: bytes, force: bool) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     Refuses to replace an existing file unless ``force``; an interrupted
-    run leaves no partial file behind.
+    run leaves no partial file behind. The file gets the permissions a plain
+    ``open(path, "w")`` would give it (0o666 less the umask), or keeps those
+    of the file it replaces; the temporary file's private 0o600 never shows.
     """
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    mode = _mode_for(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".part")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle, mode)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, path)
@@ -52,3 +57,13 @@ def write_atomically(path: Path, data: bytes, force: bool) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """Permission bits for a new ``path``: an existing file's, else 0o666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+        os.umask(mask)
+        return 0o666 & ~mask
