@@ -1,8 +1,9 @@
 """The .vz container (docs/format.md): round trips, every truncation and byte
 flip of a small file, forged files with valid CRCs but bad fields, caps that
 refuse huge declarations without allocating, the pinned pixel-checksum
-layout, and the committed version-1 test vectors (decoded on every run;
-regenerate with ``GENERATE_EXPECTED=1`` only when the format version changes)."""
+layout, and the committed test vectors of every format version (decoded on
+every run; regenerate with ``GENERATE_EXPECTED=1`` only when a format version
+is added: the files of earlier versions must come out unchanged)."""
 
 from __future__ import annotations
 
@@ -53,9 +54,13 @@ def state_words(low: int = 0x89ABCDEF, high: int = 0x01234567) -> list[int]:
     return [low, high]
 
 
-def small_archive() -> Archive:
-    """Two image entries, two streams, one name, a palette: a file of about 250 bytes."""
-    header = Header(model="tiny-test", model_sha256=hashlib.sha256(b"tiny").digest(), batch_size=4)
+VERSIONS = (1, 2)
+
+
+def small_archive(version: int = vz.FORMAT_VERSION) -> Archive:
+    """Two image entries, two streams, one name, a palette: a file of about 250 bytes (version 1)."""
+    sha = vz.weights_id(hashlib.sha256(b"tiny").digest(), version)
+    header = Header(model="tiny-test", model_sha256=sha, batch_size=4, version=version)
     images = [
         ImageEntry(3, 4, "L", count=2),
         ImageEntry(2, 3, "P", palette=bytes(range(12)), palette_channels=3, names=("p.png",)),
@@ -67,13 +72,13 @@ def small_archive() -> Archive:
     return Archive(header, images, streams, [bytes(range(16)), bytes(range(16, 32))])
 
 
-@pytest.fixture(scope="module")
-def small_file() -> bytes:
-    return vz.write(small_archive())
+@pytest.fixture(scope="module", params=VERSIONS, ids=lambda v: f"v{v}")
+def small_file(request) -> bytes:
+    return vz.write(small_archive(request.param))
 
 
-# A file forged byte by byte from docs/format.md, independent of vz.write, with
-# correct sizes and CRCs: only the fields themselves can be wrong.
+# A version-1 file forged byte by byte from docs/format.md, independent of
+# vz.write, with correct sizes and CRCs: only the fields themselves can be wrong.
 def forge_body(
     model: bytes = b"\x04none" + bytes(32),
     codec: bytes = struct.pack("<BBBBHHI", 16, 16, 12, 0, 1, 0, 1),
@@ -90,7 +95,8 @@ def forge_body(
     return model + codec + table + struct.pack("<I", stream_count) + b"".join(streams)
 
 
-def forge(body: bytes, payload: bytes = b"", version: int = 1, flags: int = 0, writer=(0, 1, 0)) -> bytes:
+def forge(body: bytes, payload: bytes = b"", version: int = 1, flags: int = 0, writer=None) -> bytes:
+    writer = Header().writer if writer is None else writer
     header_size = 40 + len(body) + 4
     file_size = header_size + len(payload) + 4
     preamble = vz.MAGIC + struct.pack("<HHHHHHQI", version, flags, *writer, 0, file_size, header_size)
@@ -109,6 +115,61 @@ def stream(image_count=1, words=2, fillers=0) -> bytes:
 
 
 ONE_STATE = struct.pack("<II", 5, 6)
+
+
+# The same for version 2: counts and sizes as LEB128 varints, a 16-byte weights id.
+def varint(value: int) -> bytes:
+    out = b""
+    while value >= 0x80:
+        out += bytes([value & 0x7F | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
+def codec2(lik=16, post=16, latent=12, estimator=0, particles=1, batch=1) -> bytes:
+    return bytes([lik, post, latent, estimator]) + varint(particles) + varint(batch)
+
+
+def forge_body2(
+    model: bytes = b"\x04none" + bytes(16),
+    codec: bytes = codec2(),
+    entries: list[bytes] = (),
+    entry_count: int | None = None,
+    checksums: bytes | None = None,
+    streams: list[bytes] = (),
+    stream_count: int | None = None,
+    raw_entry_count: bytes | None = None,
+) -> bytes:
+    entry_count = len(entries) if entry_count is None else entry_count
+    stream_count = len(streams) if stream_count is None else stream_count
+    checksums = bytes(16 * len(entries)) if checksums is None else checksums
+    count = varint(entry_count) if raw_entry_count is None else raw_entry_count
+    table = count + b"".join(entries) + checksums
+    return model + codec + table + varint(stream_count) + b"".join(streams)
+
+
+def forge2(body: bytes, payload: bytes = b"", version: int = 2, flags: int = 0, writer=None) -> bytes:
+    writer = Header().writer if writer is None else writer
+    lead = vz.MAGIC + struct.pack("<HB", version, flags) + b"".join(varint(v) for v in writer)
+    for sizes in range(2, 21):  # the size varints' own length counts in the sizes
+        header_size = len(lead) + sizes + 4 + len(body) + 4
+        file_size = header_size + len(payload) + 4
+        tail = varint(file_size) + varint(header_size)
+        if len(tail) == sizes:
+            break
+    preamble = lead + tail
+    head = preamble + struct.pack("<I", zlib.crc32(preamble)) + body
+    head += struct.pack("<I", zlib.crc32(head))
+    data = head + payload
+    return data + struct.pack("<I", zlib.crc32(data))
+
+
+def entry2(count=1, height=2, width=2, mode=1, coder=1, flags=0, extra=b"") -> bytes:
+    return varint(count) + varint(height) + varint(width) + bytes([mode, coder, flags]) + extra
+
+
+def stream2(image_count=1, words=2, fillers=0) -> bytes:
+    return varint(image_count) + varint(words) + varint(fillers)
 
 
 # -- round trips --------------------------------------------------------------------
@@ -158,12 +219,14 @@ def streams_for(draw, total_images: int) -> list[Stream]:
 
 @st.composite
 def archives(draw) -> Archive:
+    version = draw(st.sampled_from(VERSIONS))
+    id_size = vz.WEIGHTS_ID_SIZE[version]
     model_free = draw(st.booleans())
     if model_free:
-        model, sha = "none", bytes(32)
+        model, sha = "none", bytes(id_size)
     else:
         model = draw(st.from_regex(r"[a-z0-9._-]{1,64}", fullmatch=True).filter(lambda s: s != "none"))
-        sha = draw(st.binary(min_size=32, max_size=32).filter(any))
+        sha = draw(st.binary(min_size=id_size, max_size=id_size).filter(any))
     posterior = draw(st.integers(1, 24))
     estimator = draw(st.sampled_from(sorted(vz.ESTIMATORS)))
     header = Header(
@@ -176,6 +239,7 @@ def archives(draw) -> Archive:
         particles=1 if estimator == vz.BB_ANS else draw(st.integers(2, vz.MAX_PARTICLES)),
         batch_size=draw(st.integers(1, vz.MAX_BATCH)),
         writer=tuple(draw(st.lists(st.integers(0, 65535), min_size=3, max_size=3))),
+        version=version,
     )
     images = draw(st.lists(image_entries(model_free), max_size=4))
     checksums = draw(st.lists(st.binary(min_size=16, max_size=16), min_size=len(images), max_size=len(images)))
@@ -201,10 +265,33 @@ def contents_size(data: bytes) -> int:
 
 
 def test_empty_archive_round_trips():
-    archive = Archive(Header(), [], [], [])
-    data = vz.write(archive)
-    assert_same(archive, vz.read(data))
-    assert len(data) == 40 + 1 + 4 + 32 + 12 + 4 + 4 + 4 + 4
+    for version, size in [(1, 40 + 1 + 4 + 32 + 12 + 4 + 4 + 4 + 4), (2, 24 + 1 + 4 + 16 + 6 + 1 + 1 + 4 + 4)]:
+        archive = Archive(Header(version=version), [], [], [])
+        data = vz.write(archive)
+        assert_same(archive, vz.read(data))
+        assert len(data) == size
+
+
+def test_version_2_header_of_a_digit_archive():
+    """2,000 digits of one model in one stream: 96 bytes of container where version 1 spends 159.
+
+    Version 2: preamble 12 + 2 + 1 + 3 (writer) + 3 (file size) + 1 (header size) + 4; model 1 + 9 + 16;
+    codec 4 + 1 + 1; image table 1 + (2 + 1 + 1 + 3); checksum 16; streams 1 + (2 + 2 + 1); two CRCs 8.
+    """
+    sha = hashlib.sha256(b"weights").digest()
+    sizes = {}
+    for version in VERSIONS:
+        archive = Archive(
+            Header(model="mnist-bin", model_sha256=vz.weights_id(sha, version), estimator=vz.BB_CIS, particles=64,
+                   batch_size=64, version=version),
+            [ImageEntry(28, 28, "1", count=2000)],
+            [Stream(np.full(8000, 7, np.uint32), fillers=0, image_count=2000)],
+            [bytes(16)],
+        )
+        data = vz.write(archive)
+        assert_same(archive, vz.read(data))
+        sizes[version] = len(data) - 4 * 8000
+    assert sizes == {1: 159, 2: 96}
 
 
 def test_writer_version_defaults_to_this_vaezip():
@@ -276,25 +363,30 @@ def test_errors_are_value_errors_with_one_line_messages(small_file):
 
 # -- versions ---------------------------------------------------------------
 def test_future_version_names_the_vaezip_that_wrote_it():
-    data = forge(forge_body(), version=2, writer=(0, 3, 1))
+    data = forge2(forge_body2(), version=3, writer=(0, 3, 1))
     for reader in (vz.read, vz.read_header):
-        with pytest.raises(VersionError, match=r"format version 2 .*vaezip 0\.3\.1.*upgrade to vaezip >= 0\.3\.1"):
+        with pytest.raises(VersionError, match=r"format version 3 .*vaezip 0\.3\.1.*upgrade to vaezip >= 0\.3\.1"):
             reader(data)
 
 
 def test_unknown_flags_need_a_newer_vaezip():
     with pytest.raises(VersionError, match="feature flags 0x0004"):
         vz.read(forge(forge_body(), flags=4, writer=(0, 2, 0)))
+    with pytest.raises(VersionError, match="feature flags 0x0002"):
+        vz.read(forge2(forge_body2(), flags=2, writer=(0, 3, 0)))
 
 
 def test_version_zero_is_corrupt():
     with pytest.raises(CorruptError, match="version 0"):
         vz.read(forge(forge_body(), version=0))
+    with pytest.raises(CorruptError, match="version 0"):
+        vz.read(forge2(forge_body2(), version=0))
 
 
 def test_forged_minimal_file_reads():
     """The forging helpers agree with the writer: the empty model-free archive."""
-    assert forge(forge_body()) == vz.write(Archive(Header(), [], [], []))
+    assert forge(forge_body()) == vz.write(Archive(Header(version=1), [], [], []))
+    assert forge2(forge_body2()) == vz.write(Archive(Header(version=2), [], [], []))
 
 
 # -- forged files: valid CRCs, invalid fields ------------------------------------
@@ -355,6 +447,63 @@ def test_forged_invalid_field_is_corrupt(case):
         vz.read(data)
 
 
+BAD_BODIES_V2 = {
+    "model name uppercase": dict(model=b"\x04NONE" + bytes(16)),
+    "zero sha with a model": dict(model=b"\x03abc" + bytes(16)),
+    "sha with none": dict(model=b"\x04none" + b"\x01" * 16),
+    "precision 25": dict(codec=codec2(post=25)),
+    "latent bits over posterior": dict(codec=codec2(post=8, latent=9)),
+    "estimator 3": dict(codec=codec2(estimator=3, particles=2)),
+    "bb-ans with particles": dict(codec=codec2(particles=4)),
+    "bb-is with one particle": dict(codec=codec2(estimator=1)),
+    "particles over cap": dict(codec=codec2(estimator=1, particles=4097)),
+    "batch 0": dict(codec=codec2(batch=0)),
+    "batch over cap": dict(codec=codec2(batch=2**16 + 1)),
+    "particles not in shortest form": dict(codec=bytes([16, 16, 12, 0]) + b"\x81\x00" + varint(1)),
+    "entry count not in shortest form": dict(raw_entry_count=b"\x80\x00"),
+    "entry count over 10 bytes": dict(raw_entry_count=b"\x80" * 10 + b"\x01"),
+    "entry count of 2**64": dict(raw_entry_count=b"\x80" * 9 + b"\x02"),
+    "count not in shortest form": dict(entries=[b"\x81\x00" + entry2()[1:]], streams=[stream2()]),
+    "mode 10": dict(entries=[entry2(mode=10)], streams=[stream2()]),
+    "height 0": dict(entries=[entry2(height=0)], streams=[stream2()]),
+    "width over 2**16": dict(entries=[entry2(width=2**16 + 1)], streams=[stream2()]),
+    "count 0": dict(entries=[entry2(count=0)], streams=[stream2()]),
+    "vae coder in a model-free file": dict(entries=[entry2(coder=0)], streams=[stream2()]),
+    "coder 3": dict(entries=[entry2(coder=3)], streams=[stream2()]),
+    "tile coder 2": dict(entries=[entry2(coder=255, extra=varint(1) + b"\x02")], streams=[stream2()]),
+    "zero tiles": dict(entries=[entry2(coder=255, extra=varint(0))], streams=[stream2()]),
+    "entry flag 4": dict(entries=[entry2(flags=4)], streams=[stream2()]),
+    "name with a slash": dict(entries=[entry2(flags=1, extra=b"\x05a/b.p")], streams=[stream2()]),
+    "palette of 0 entries": dict(entries=[entry2(mode=5, extra=varint(0) + b"\x03")], streams=[stream2()]),
+    "palette of 257 entries": dict(
+        entries=[entry2(mode=5, extra=varint(257) + b"\x03" + bytes(771))], streams=[stream2()]
+    ),
+    "images without streams": dict(entries=[entry2()]),
+    "streams without images": dict(streams=[stream2()]),
+    "stream carries too many": dict(entries=[entry2()], streams=[stream2(image_count=2)]),
+    "stream of one word": dict(entries=[entry2()], streams=[stream2(words=1)]),
+    "fillers over the tail": dict(entries=[entry2()], streams=[stream2(fillers=1)]),
+    "header slack": dict(entries=[entry2()], streams=[stream2() + b"\x00"]),
+    "short checksum table": dict(entries=[entry2()], checksums=bytes(15), streams=[stream2()]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BODIES_V2))
+def test_forged_invalid_version_2_field_is_corrupt(case):
+    data = forge2(forge_body2(**BAD_BODIES_V2[case]), payload=ONE_STATE)
+    with pytest.raises(CorruptError, match="corrupt or was not written by vaezip"):
+        vz.read(data)
+
+
+def test_forged_valid_version_2_body_reads():
+    """The bad version-2 bodies above differ from this valid one in one field each."""
+    body = forge_body2(entries=[entry2(flags=1, extra=b"\x03a.b")], streams=[stream2()])
+    archive = vz.read(forge2(body, payload=ONE_STATE))
+    assert archive.header.version == 2
+    assert archive.images == [ImageEntry(2, 2, "L", coder=vz.CODER_MODEL_FREE, names=("a.b",))]
+    assert archive.streams[0].words.tolist() == [5, 6]
+
+
 def test_forged_valid_body_reads():
     """The bad bodies above differ from this valid one in one field each."""
     data = forge(forge_body(entries=[entry(flags=1, extra=b"\x03a.b")], streams=[stream()]), payload=ONE_STATE)
@@ -373,6 +522,21 @@ def test_payload_size_must_match_the_stream_table():
     body = forge_body(entries=[entry()], streams=[stream(words=3)])
     with pytest.raises(CorruptError, match="payload bytes"):
         vz.read(forge(body, payload=ONE_STATE))
+
+
+def fails_fast(data: bytes) -> None:
+    assert len(data) < 256
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(CorruptError):
+            vz.read(data)
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 0.5
+    assert peak < 100_000
 
 
 @pytest.mark.parametrize(
@@ -405,19 +569,27 @@ def test_payload_size_must_match_the_stream_table():
     ],
 )
 def test_huge_declarations_fail_fast_without_allocating(body):
-    data = forge(body, payload=ONE_STATE)
-    assert len(data) < 256
-    tracemalloc.start()
-    start = time.perf_counter()
-    try:
-        with pytest.raises(CorruptError):
-            vz.read(data)
-        elapsed = time.perf_counter() - start
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert elapsed < 0.5
-    assert peak < 100_000
+    fails_fast(forge(body, payload=ONE_STATE))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        forge_body2(entries=[entry2(count=2049, height=1024, width=1024)], streams=[stream2(image_count=2049)]),
+        forge_body2(entries=[entry2(count=2**20), entry2()], streams=[stream2(2**20), stream2()]),
+        forge_body2(entry_count=2**31),
+        forge_body2(entry_count=2**20),
+        forge_body2(stream_count=2**32 - 1),
+        forge_body2(entries=[entry2()], streams=[stream2(words=2**63)]),
+        forge_body2(entries=[entry2(coder=255, extra=varint(2**32 - 1))], streams=[stream2()]),
+        forge_body2(entries=[entry2(count=2**20, flags=1)], streams=[stream2(2**20)]),
+        forge_body2(entries=[entry2(mode=5, extra=varint(256) + b"\x04")], streams=[stream2()]),
+    ],
+    ids=["2**31+ pixels", "2**20+1 images in two entries", "2**31 entries", "2**20 entries in a small file",
+         "2**32-1 streams", "2**63 words", "2**32-1 tiles", "2**20 names in a small file", "palette past the header"],
+)
+def test_huge_version_2_declarations_fail_fast_without_allocating(body):
+    fails_fast(forge2(body, payload=ONE_STATE))
 
 
 def test_declared_file_size_beyond_the_data_is_truncation(small_file):
@@ -428,12 +600,29 @@ def test_declared_file_size_beyond_the_data_is_truncation(small_file):
         vz.read(data)
 
 
+def test_declared_version_2_file_size_beyond_the_data_is_truncation():
+    lead = vz.MAGIC + struct.pack("<HB", 2, 0) + varint(0) + varint(2) + varint(0)
+    preamble = lead + varint(2**40) + varint(200)
+    data = (preamble + struct.pack("<I", zlib.crc32(preamble))).ljust(100, b"\x00")
+    with pytest.raises(TruncatedError, match="100 of its 1099511627776 bytes"):
+        vz.read(data)
+
+
+def test_version_2_preamble_cut_inside_a_number_is_truncation():
+    data = vz.MAGIC + struct.pack("<HB", 2, 0) + b"\x80\x80"
+    with pytest.raises(TruncatedError, match="inside its preamble"):
+        vz.read(data)
+
+
 # -- write refuses what read would refuse --------------------------------------------
 @pytest.mark.parametrize(
     "change",
     [
         dict(header=Header(model="Bad")),
-        dict(header=Header(model="m", model_sha256=bytes(32))),
+        dict(header=Header(model="m", model_sha256=bytes(16))),
+        dict(header=Header(model="m", model_sha256=b"\x01" * 32)),
+        dict(header=Header(model="m", model_sha256=b"\x01" * 16, version=1)),
+        dict(header=Header(version=3)),
         dict(header=Header(latent_bits=20, posterior_precision=16)),
         dict(images=[ImageEntry(0, 3)]),
         dict(images=[ImageEntry(2, 3, "XYZ")]),
@@ -451,7 +640,7 @@ def test_declared_file_size_beyond_the_data_is_truncation(small_file):
 )
 def test_write_refuses_an_invalid_archive(change):
     fields = dict(
-        header=Header(model="m", model_sha256=b"\x01" * 32),
+        header=Header(model="m", model_sha256=b"\x01" * 16),
         images=[ImageEntry(2, 3)],
         streams=[Stream(np.array([1, 2], np.uint32))],
         checksums=[bytes(16)],
@@ -523,7 +712,11 @@ def vector_pixels(seed: int, height: int, width: int, mode: str) -> np.ndarray:
 
 
 def vector_archives() -> dict[str, tuple[Archive, list[list[np.ndarray]]]]:
-    """What the committed v1 vectors hold: the archive and, per entry, its images."""
+    """What the committed vectors hold, ``vN-*.vz`` for each format version N: the archive and its images."""
+    return {f"v{version}-{name}": archive for version in VERSIONS for name, archive in _vectors(version).items()}
+
+
+def _vectors(version: int) -> dict[str, tuple[Archive, list[list[np.ndarray]]]]:
     def build(header, entries, streams):
         pixels = [
             [vector_pixels(7 * i + k, e.height, e.width, e.mode) for k in range(e.count)]
@@ -532,13 +725,15 @@ def vector_archives() -> dict[str, tuple[Archive, list[list[np.ndarray]]]]:
         checksums = [vz.pixel_checksum(p, bit_depth=e.bit_depth) for p, e in zip(pixels, entries)]
         return Archive(header, entries, streams, checksums), pixels
 
-    writer = (0, 1, 0)
+    writer = {1: (0, 1, 0), 2: (0, 2, 0)}[version]  # the vaezip that first wrote the version
     tiny = Header(
-        model="tiny-test.v1", model_sha256=hashlib.sha256(b"tiny-test weights").digest(), batch_size=2, writer=writer
+        model="tiny-test.v1", model_sha256=vz.weights_id(hashlib.sha256(b"tiny-test weights").digest(), version),
+        batch_size=2, writer=writer, version=version,
     )
     is8 = Header(
         model="mnist-ar_k5",
-        model_sha256=hashlib.sha256(b"mnist-ar weights").digest(),
+        model_sha256=vz.weights_id(hashlib.sha256(b"mnist-ar weights").digest(), version),
+        version=version,
         likelihood_precision=18,
         posterior_precision=20,
         latent_bits=14,
@@ -549,12 +744,12 @@ def vector_archives() -> dict[str, tuple[Archive, list[list[np.ndarray]]]]:
     )
     words = lambda *w: np.array(w, dtype=np.uint32)  # noqa: E731
     return {
-        "v1-two-images.vz": build(
+        "two-images.vz": build(
             tiny,
             [ImageEntry(3, 4, "L"), ImageEntry(2, 2, "RGB")],
             [Stream(words(FILLER, FILLER, 0xDEADBEEF, 0x00000001, 0x80000000), 2, 2)],
         ),
-        "v1-mixed.vz": build(
+        "mixed.vz": build(
             is8,
             [
                 ImageEntry(2, 3, "P", coder=vz.CODER_PER_TILE, tile_coders=b"\x00\x01\x00",
@@ -569,12 +764,12 @@ def vector_archives() -> dict[str, tuple[Archive, list[list[np.ndarray]]]]:
                 Stream(words(0x0A0B0C0D, 0x33333333, 0x44444444), 0, 1),
             ],
         ),
-        "v1-model-free.vz": build(
-            Header(writer=writer),
+        "model-free.vz": build(
+            Header(writer=writer, version=version),
             [ImageEntry(2, 2, "LA", coder=vz.CODER_MODEL_FREE)],
             [Stream(words(FILLER, 0x00000000, 0x00000001), 1, 1)],
         ),
-        "v1-empty.vz": build(Header(writer=writer), [], []),
+        "empty.vz": build(Header(writer=writer, version=version), [], []),
     }
 
 
@@ -622,7 +817,8 @@ def committed_vectors() -> list[str]:
 def test_every_committed_vector_is_described():
     expected = json.loads(EXPECTED.read_text(encoding="utf-8"))
     assert committed_vectors() == sorted(expected)
-    assert {"v1-two-images.vz", "v1-mixed.vz", "v1-model-free.vz", "v1-empty.vz"} <= set(expected)
+    names = ("two-images.vz", "mixed.vz", "model-free.vz", "empty.vz")
+    assert {f"v{version}-{name}" for version in VERSIONS for name in names} <= set(expected)
 
 
 @pytest.mark.parametrize("name", committed_vectors())
@@ -639,9 +835,9 @@ def test_committed_vector_decodes(name):
     assert vz.read_header(data).images == archive.images
 
 
-@pytest.mark.parametrize("name", [n for n in committed_vectors() if n.startswith("v1-")])
-def test_version_1_writer_output_is_pinned(name):
-    """Any change to what write() emits for version 1 is a format change: bump the version."""
+@pytest.mark.parametrize("name", committed_vectors())
+def test_writer_output_is_pinned(name):
+    """Any change to what write() emits for a version is a format change: add a version."""
     data = (VECTORS / name).read_bytes()
     assert vz.write(vz.read(data)) == data
     archive, _ = vector_archives()[name]

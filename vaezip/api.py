@@ -608,7 +608,7 @@ def compress(
     entries = _entries(pictures, coders, tiles)
     header = vz.Header(
         model=coding.model_name,
-        model_sha256=coding.sha256,
+        model_sha256=vz.weights_id(coding.sha256),
         likelihood_precision=LIKELIHOOD_PRECISION,
         posterior_precision=POSTERIOR_PRECISION,
         latent_bits=LATENT_BITS,
@@ -738,7 +738,7 @@ def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
         raise CodingError(
             f"this file was compressed with model '{header.model}', which is not in this vaezip's model zoo"
         ) from None
-    if bytes.fromhex(info.sha256) != header.model_sha256:
+    if vz.weights_id(bytes.fromhex(info.sha256), header.version) != header.model_sha256:
         raise CodingError(
             f"this file was compressed with other weights of model '{header.model}' "
             f"(sha256 {header.model_sha256.hex()[:12]}..., the zoo has {info.sha256[:12]}...)"

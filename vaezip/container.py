@@ -1,9 +1,11 @@
-"""The .vz container, format version 1: see ``docs/format.md``, the normative spec.
+"""The .vz container, format versions 1 and 2: see ``docs/format.md``, the normative spec.
 
-A .vz file is a fixed 40-byte preamble, a header (model, codec parameters,
-image table, checksum table, stream table, header CRC), the payload (every
-stream's uint32 words) and a CRC-32 of everything before it. All integers are
-little-endian. This module only packs and unpacks; it never codes pixels.
+A .vz file is a preamble, a header (model, codec parameters, image table,
+checksum table, stream table, header CRC), the payload (every stream's uint32
+words) and a CRC-32 of everything before it. ``write`` writes version 2 (its
+counts and sizes as LEB128 varints, a 16-byte weights id) unless the header
+asks for version 1 (fixed-width fields, a 40-byte preamble, the whole sha256);
+``read`` reads both. This module only packs and unpacks; it never codes pixels.
 
 Reading validates every field before anything is allocated: a length is
 compared with the bytes that remain before it is used, and counts are capped
@@ -32,9 +34,12 @@ import numpy as np
 
 from vaezip import __version__
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what ``write`` writes by default; ``read`` reads every version up to it
 MAGIC = b"VAEZIP\x00\x89\r\n\x1a\n"  # docs/format.md, "Preamble"
-PREAMBLE_SIZE = 40
+PREAMBLE_SIZE = 40  # version 1's fixed preamble
+# Bytes of the weights' sha256 that a header stores: version 2 keeps the first 16
+# (128 bits, the strength of the pixel checksum) instead of all 32.
+WEIGHTS_ID_SIZE = {1: 32, 2: 16}
 CHECKSUM_SIZE = 16  # bytes of sha256 kept per image entry
 
 MAX_IMAGES = 1 << 20
@@ -85,11 +90,14 @@ KEY_CHANNELS = {"1": 1, "L": 1, "I;16": 1, "RGB": 3, "RGB;16": 3}  # modes that 
 
 # struct formats, one per fixed-size record of docs/format.md
 _PREAMBLE = struct.Struct("<12sHHHHHHQI")  # without its CRC
-_CODEC = struct.Struct("<BBBBHHI")
 _ENTRY = struct.Struct("<IIIBBBBB")
-_PALETTE = struct.Struct("<HB")
 _STREAM = struct.Struct("<IQI")
 _U8, _U32 = struct.Struct("<B"), struct.Struct("<I")
+_LEAD = struct.Struct("<12sHB")  # version 2 and later: magic, format_version, flags
+_MAX_VARINT = 10  # bytes of a LEB128 number below 2**64
+# smallest records of version 2: an image entry (count, height, width, mode, coder,
+# flags) and a stream entry (image count, word count, fillers)
+_MIN_ENTRY_V2, _MIN_STREAM_V2 = 6, 3
 
 
 # -- errors ---------------------------------------------------------------
@@ -113,6 +121,10 @@ class _Invalid(Exception):
     """A field out of its valid range; ``read`` reports it as CorruptError, ``write`` as ValueError."""
 
 
+class _Short(_Invalid):
+    """A field runs past the end of what the cursor may read."""
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise _Invalid(message)
@@ -128,12 +140,14 @@ def _this_version() -> tuple[int, int, int]:
 class Header:
     """Model and codec parameters (docs/format.md, "Model" and "Codec parameters").
 
-    ``model_sha256`` is the sha256 of the weights file, 32 bytes; all zero
-    exactly when ``model == "none"`` (a file coded without a network).
+    ``model_sha256`` identifies the weights file: the first
+    ``WEIGHTS_ID_SIZE[version]`` bytes of its sha256 (16 in version 2, all 32
+    in version 1; ``weights_id`` cuts them); all zero exactly when
+    ``model == "none"`` (a file coded without a network).
     """
 
     model: str = MODEL_FREE
-    model_sha256: bytes = bytes(32)
+    model_sha256: bytes | None = None  # None: all zero, of the version's size
     likelihood_precision: int = 16
     posterior_precision: int = 16
     latent_bits: int = 12
@@ -143,6 +157,10 @@ class Header:
     flags: int = 0
     version: int = FORMAT_VERSION
     writer: tuple[int, int, int] = field(default_factory=_this_version)
+
+    def __post_init__(self):
+        if self.model_sha256 is None:
+            object.__setattr__(self, "model_sha256", bytes(WEIGHTS_ID_SIZE.get(self.version, 32)))
 
 
 @dataclass(frozen=True)
@@ -236,6 +254,11 @@ class Contents:
     file_size: int
 
 
+def weights_id(sha256: bytes, version: int = FORMAT_VERSION) -> bytes:
+    """What a header of ``version`` stores of a weights file's ``sha256`` (``Header.model_sha256``)."""
+    return bytes(sha256[: WEIGHTS_ID_SIZE[version]])
+
+
 # -- pixel checksum -------------------------------------------------------------
 def _canonical_bytes(pixels, bit_depth: int | None) -> bytes:
     """One image in the canonical layout of docs/format.md, "Pixel checksum"."""
@@ -314,8 +337,8 @@ def _canonical_run(stack: np.ndarray, bit_depth: int | None) -> bytes:
 
 # -- validation (shared by write and read) ------------------------------------------
 def _check_header(header: Header) -> None:
-    _require(header.version == FORMAT_VERSION, f"format version {header.version} is not {FORMAT_VERSION}")
-    _require(header.flags == 0, f"flags {header.flags:#x} are not defined in format version 1")
+    _require(header.version in WEIGHTS_ID_SIZE, f"format version {header.version} is not one of 1..{FORMAT_VERSION}")
+    _require(header.flags == 0, f"flags {header.flags:#x} are not defined in format version {header.version}")
     _require(
         len(header.writer) == 3 and all(0 <= v < 1 << 16 for v in header.writer),
         f"writer version {header.writer!r} must be three integers in 0..65535",
@@ -324,9 +347,10 @@ def _check_header(header: Header) -> None:
         isinstance(header.model, str) and _MODEL_NAME.fullmatch(header.model) is not None,
         f"model name {header.model!r} must be 1..64 characters of [a-z0-9._-]",
     )
-    _require(len(header.model_sha256) == 32, "model sha256 must be 32 bytes")
+    id_size = WEIGHTS_ID_SIZE[header.version]
+    _require(len(header.model_sha256) == id_size, f"model sha256 must be {id_size} bytes in version {header.version}")
     _require(
-        (header.model == MODEL_FREE) == (header.model_sha256 == bytes(32)),
+        (header.model == MODEL_FREE) == (header.model_sha256 == bytes(id_size)),
         'model sha256 must be all zero exactly when the model is "none"',
     )
     for name in ("likelihood_precision", "posterior_precision", "latent_bits"):
@@ -414,34 +438,48 @@ def _check_stream(stream: StreamEntry) -> None:
 
 
 # -- writing -------------------------------------------------------------------
+def _varint(value: int) -> bytes:
+    """``value`` as an unsigned LEB128 number: 7 bits a byte, low bits first, in its shortest form."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _number(value: int, fmt: str, compact: bool) -> bytes:
+    """A count or size: a varint in version 2, the fixed-width ``fmt`` ("H", "I", "Q") in version 1."""
+    return _varint(value) if compact else struct.pack("<" + fmt, value)
+
+
 def _pack_model(header: Header) -> bytes:
     name = header.model.encode("ascii")
     return _U8.pack(len(name)) + name + bytes(header.model_sha256)
 
 
-def _pack_codec(header: Header) -> bytes:
-    return _CODEC.pack(
-        header.likelihood_precision,
-        header.posterior_precision,
-        header.latent_bits,
-        header.estimator,
-        header.particles,
-        0,
-        header.batch_size,
-    )
+def _pack_codec(header: Header, compact: bool) -> bytes:
+    head = bytes([header.likelihood_precision, header.posterior_precision, header.latent_bits, header.estimator])
+    if compact:
+        return head + _varint(header.particles) + _varint(header.batch_size)
+    return head + struct.pack("<HHI", header.particles, 0, header.batch_size)
 
 
-def _pack_entry(entry: ImageEntry) -> bytes:
+def _pack_entry(entry: ImageEntry, compact: bool) -> bytes:
     mode_id = MODE_IDS[entry.mode]
     _, channels, bit_depth = MODES[mode_id]
     has_png = bool(entry.png_bit_depth or entry.transparency)
     flags = (_ENTRY_HAS_NAMES if entry.names else 0) | (_ENTRY_HAS_PNG if has_png else 0)
-    parts = [_ENTRY.pack(entry.count, entry.height, entry.width, mode_id, channels, bit_depth, entry.coder, flags)]
+    parts = [_number(entry.count, "I", compact), _number(entry.height, "I", compact),
+             _number(entry.width, "I", compact), bytes([mode_id])]
+    if not compact:
+        parts.append(bytes([channels, bit_depth]))  # version 1 repeats what the mode says
+    parts.append(bytes([entry.coder, flags]))
     if entry.mode == "P":
-        parts.append(_PALETTE.pack(len(entry.palette) // entry.palette_channels, entry.palette_channels))
-        parts.append(bytes(entry.palette))
+        parts.append(_number(len(entry.palette) // entry.palette_channels, "H", compact))
+        parts.append(bytes([entry.palette_channels]) + bytes(entry.palette))
     if entry.coder == CODER_PER_TILE:
-        parts.append(_U32.pack(len(entry.tile_coders)) + bytes(entry.tile_coders))
+        parts.append(_number(len(entry.tile_coders), "I", compact) + bytes(entry.tile_coders))
     for name in entry.names:
         encoded = name.encode("utf-8")
         parts.append(_U8.pack(len(encoded)) + encoded)
@@ -452,12 +490,33 @@ def _pack_entry(entry: ImageEntry) -> bytes:
 
 
 def _pack_header_body(archive: Archive) -> bytes:
-    parts = [_pack_model(archive.header), _pack_codec(archive.header), _U32.pack(len(archive.images))]
-    parts += [_pack_entry(entry) for entry in archive.images]
+    compact = archive.header.version >= 2
+    parts = [_pack_model(archive.header), _pack_codec(archive.header, compact),
+             _number(len(archive.images), "I", compact)]
+    parts += [_pack_entry(entry, compact) for entry in archive.images]
     parts += [bytes(checksum) for checksum in archive.checksums]
-    parts.append(_U32.pack(len(archive.streams)))
-    parts += [_STREAM.pack(s.image_count, s.word_count, s.fillers) for s in (x.entry for x in archive.streams)]
+    parts.append(_number(len(archive.streams), "I", compact))
+    for s in (x.entry for x in archive.streams):
+        parts += [_number(s.image_count, "I", compact), _number(s.word_count, "Q", compact),
+                  _number(s.fillers, "I", compact)]
     return b"".join(parts)
+
+
+def _pack_preamble(header: Header, body_size: int, payload_size: int) -> bytes:
+    """The preamble without its CRC, for the header and file sizes that follow from it."""
+    if header.version == 1:
+        header_size = PREAMBLE_SIZE + body_size + 4
+        file_size = header_size + payload_size + 4
+        return _PREAMBLE.pack(MAGIC, 1, header.flags, *header.writer, 0, file_size, header_size)
+    lead = _LEAD.pack(MAGIC, header.version, header.flags) + b"".join(_varint(v) for v in header.writer)
+    sizes = 2  # bytes of the two size varints: grow it until the sizes fit in it
+    while True:
+        header_size = len(lead) + sizes + 4 + body_size + 4
+        file_size = header_size + payload_size + 4
+        tail = _varint(file_size) + _varint(header_size)
+        if len(tail) == sizes:
+            return lead + tail
+        sizes = len(tail)
 
 
 def _stream_words(stream: Stream) -> np.ndarray:
@@ -472,7 +531,7 @@ def _stream_words(stream: Stream) -> np.ndarray:
 
 
 def write(archive: Archive) -> bytes:
-    """The .vz bytes of ``archive`` (docs/format.md); raises ValueError for an invalid archive."""
+    """The .vz bytes of ``archive`` in its header's format version; raises ValueError for an invalid archive."""
     try:
         _check_header(archive.header)
         model_free = archive.header.model == MODEL_FREE
@@ -483,11 +542,7 @@ def write(archive: Archive) -> bytes:
     except _Invalid as error:
         raise ValueError(f"cannot write this archive: {error}") from None
     body = _pack_header_body(archive)
-    header_size = PREAMBLE_SIZE + len(body) + 4
-    file_size = header_size + sum(len(p) for p in payload) + 4
-    preamble = _PREAMBLE.pack(
-        MAGIC, archive.header.version, archive.header.flags, *archive.header.writer, 0, file_size, header_size
-    )
+    preamble = _pack_preamble(archive.header, len(body), sum(len(p) for p in payload))
     head = preamble + _U32.pack(zlib.crc32(preamble)) + body
     head += _U32.pack(zlib.crc32(head))
     data = b"".join([head, *payload])
@@ -496,25 +551,52 @@ def write(archive: Archive) -> bytes:
 
 # -- reading -----------------------------------------------------------------
 class _Cursor:
-    """Reads fields from ``data[pos:end]``, checking every length against ``end`` first."""
+    """Reads fields from ``data[pos:end]``, checking every length against ``end`` first.
 
-    def __init__(self, data, pos: int, end: int):
-        self.data, self.pos, self.end = data, pos, end
+    ``compact`` (format version 2) reads counts and sizes as varints.
+    """
+
+    def __init__(self, data, pos: int, end: int, compact: bool = False):
+        self.data, self.pos, self.end, self.compact = data, pos, end, compact
 
     def remaining(self) -> int:
         return self.end - self.pos
 
+    def _need(self, size: int) -> None:
+        if not 0 <= size <= self.remaining():
+            raise _Short("a header field runs past the end of the header")
+
     def unpack(self, record: struct.Struct) -> tuple:
-        _require(record.size <= self.remaining(), "a header field runs past the end of the header")
+        self._need(record.size)
         values = record.unpack_from(self.data, self.pos)
         self.pos += record.size
         return values
 
     def take(self, size: int) -> bytes:
-        _require(0 <= size <= self.remaining(), "a header field runs past the end of the header")
+        self._need(size)
         chunk = bytes(self.data[self.pos : self.pos + size])
         self.pos += size
         return chunk
+
+    def byte(self) -> int:
+        self._need(1)
+        self.pos += 1
+        return self.data[self.pos - 1]
+
+    def varint(self) -> int:
+        value = 0
+        for i in range(_MAX_VARINT):
+            byte = self.byte()
+            value |= (byte & 0x7F) << (7 * i)
+            if byte < 0x80:
+                _require(byte or i == 0, "a number is not written in its shortest form")
+                _require(value < 1 << 64, "a number is 2**64 or more")
+                return value
+        raise _Invalid(f"a number runs over {_MAX_VARINT} bytes")
+
+    def number(self, fmt: str) -> int:
+        """A count or size: a varint in version 2, the fixed-width ``fmt`` in version 1."""
+        return self.varint() if self.compact else self.unpack(struct.Struct("<" + fmt))[0]
 
 
 def _version_text(version: Sequence[int]) -> str:
@@ -535,9 +617,60 @@ def _check_magic(data) -> None:
     raise CorruptError("not a .vz file (no vaezip signature at its start)")
 
 
-def _read_preamble(data) -> tuple[int, int, tuple[int, int, int]]:
-    """Check signature, preamble CRC, version and flags; return (file_size, header_size, writer)."""
+@dataclass(frozen=True)
+class _Preamble:
+    version: int
+    writer: tuple[int, int, int]
+    file_size: int
+    header_size: int
+    size: int  # bytes of the preamble, its CRC included: the header's records start here
+
+
+def _read_preamble(data) -> _Preamble:
+    """Check signature, preamble CRC, version and flags (docs/format.md, "Preamble")."""
     _check_magic(data)
+    if len(data) < _LEAD.size:
+        raise TruncatedError(f"the file ends after {len(data)} bytes, inside its preamble")
+    (version,) = struct.unpack_from("<H", data, len(MAGIC))
+    if version == 0:
+        raise CorruptError("format version 0 does not exist: the file is corrupt or was not written by vaezip")
+    if version == 1:
+        preamble = _read_preamble_v1(data)
+    else:  # the layout of version 2, which every later version keeps
+        cur = _Cursor(data, _LEAD.size - 1, len(data))
+        try:
+            flags = cur.byte()
+            writer = (cur.varint(), cur.varint(), cur.varint())
+            file_size, header_size = cur.varint(), cur.varint()
+            (stored_crc,) = cur.unpack(_U32)
+        except _Short:
+            raise TruncatedError(f"the file ends after {len(data)} bytes, inside its preamble") from None
+        except _Invalid as error:
+            raise CorruptError(f"the preamble is corrupt ({error}): restore the file from a good copy") from None
+        if zlib.crc32(data[: cur.pos - 4]) != stored_crc:
+            raise CorruptError("the preamble CRC does not match: the file is corrupt; restore it from a good copy")
+        preamble = _Preamble(version, writer, file_size, header_size, cur.pos)
+        _check_version(version, flags, writer)
+    # the smallest header: a one-letter model name, the codec, no images, no streams, the header CRC
+    smallest = preamble.size + 2 + WEIGHTS_ID_SIZE[version] + (12 + 4 + 4 if version == 1 else 6 + 1 + 1) + 4
+    if not smallest <= preamble.header_size <= preamble.file_size - 4:
+        raise CorruptError(
+            f"header size {preamble.header_size} does not fit file size {preamble.file_size}: the file is corrupt "
+            "or was not written by vaezip"
+        )
+    return preamble
+
+
+def _check_version(version: int, flags: int, writer: tuple[int, int, int]) -> None:
+    if version > FORMAT_VERSION or flags:
+        what = f"format version {version}" if version > FORMAT_VERSION else f"feature flags {flags:#06x}"
+        raise VersionError(
+            f"this .vz file uses {what} (written by vaezip {_version_text(writer)}); vaezip {__version__} "
+            f"reads format versions 1..{FORMAT_VERSION} only: upgrade to vaezip >= {_version_text(writer)}"
+        )
+
+
+def _read_preamble_v1(data) -> _Preamble:
     if len(data) < PREAMBLE_SIZE:
         raise TruncatedError(f"the file ends after {len(data)} bytes, inside its {PREAMBLE_SIZE}-byte preamble")
     fields = _PREAMBLE.unpack_from(data, 0)
@@ -546,54 +679,49 @@ def _read_preamble(data) -> tuple[int, int, tuple[int, int, int]]:
         raise CorruptError("the preamble CRC does not match: the file is corrupt; restore it from a good copy")
     _, version, flags, major, minor, patch, _, file_size, header_size = fields
     writer = (major, minor, patch)
-    if version == 0:
-        raise CorruptError("format version 0 does not exist: the file is corrupt or was not written by vaezip")
-    if version > FORMAT_VERSION or flags:
-        what = f"format version {version}" if version > FORMAT_VERSION else f"feature flags {flags:#06x}"
-        raise VersionError(
-            f"this .vz file uses {what} (written by vaezip {_version_text(writer)}); vaezip {__version__} "
-            f"reads format version {FORMAT_VERSION} only: upgrade to vaezip >= {_version_text(writer)}"
-        )
-    minimum = PREAMBLE_SIZE + 2 + 32 + _CODEC.size + 4 + 4 + 4  # the smallest header: docs/format.md
-    if not minimum <= header_size <= file_size - 4:
-        raise CorruptError(
-            f"header size {header_size} does not fit file size {file_size}: the file is corrupt "
-            "or was not written by vaezip"
-        )
-    return file_size, header_size, writer
+    _check_version(version, flags, writer)
+    return _Preamble(version, writer, file_size, header_size, PREAMBLE_SIZE)
 
 
-def _read_header_fields(cur: _Cursor, writer) -> Header:
+def _read_header_fields(cur: _Cursor, preamble: _Preamble) -> Header:
     (name_len,) = cur.unpack(_U8)
     _require(1 <= name_len <= MAX_MODEL_NAME, f"model name length {name_len} is outside 1..{MAX_MODEL_NAME}")
     raw_name = cur.take(name_len)
     _require(_MODEL_NAME.fullmatch(raw_name.decode("latin-1")) is not None, "model name is not [a-z0-9._-]")
-    sha = cur.take(32)
-    lik, post, latent, estimator, particles, reserved, batch = cur.unpack(_CODEC)
-    _require(reserved == 0, "a reserved codec field is not zero")
-    header = Header(raw_name.decode("ascii"), sha, lik, post, latent, estimator, particles, batch, 0, 1, writer)
+    sha = cur.take(WEIGHTS_ID_SIZE[preamble.version])
+    lik, post, latent, estimator = cur.take(4)
+    particles = cur.number("H")
+    if not cur.compact:
+        _require(cur.number("H") == 0, "a reserved codec field is not zero")
+    batch = cur.number("I")
+    header = Header(raw_name.decode("ascii"), sha, lik, post, latent, estimator, particles, batch, 0,
+                    preamble.version, preamble.writer)
     _check_header(header)
     return header
 
 
 def _read_entry(cur: _Cursor, model_free: bool) -> ImageEntry:
-    count, height, width, mode_id, channels, bit_depth, coder, flags = cur.unpack(_ENTRY)
+    count, height, width = cur.number("I"), cur.number("I"), cur.number("I")
+    mode_id = cur.byte()
     _require(mode_id in MODES, f"mode {mode_id} is not one of 0..{len(MODES) - 1}")
     mode, want_channels, want_depth = MODES[mode_id]
-    _require(
-        (channels, bit_depth) == (want_channels, want_depth),
-        f"mode {mode} has {want_channels} channels of {want_depth} bits, not {channels} of {bit_depth}",
-    )
+    if not cur.compact:
+        channels, bit_depth = cur.byte(), cur.byte()
+        _require(
+            (channels, bit_depth) == (want_channels, want_depth),
+            f"mode {mode} has {want_channels} channels of {want_depth} bits, not {channels} of {bit_depth}",
+        )
+    coder, flags = cur.byte(), cur.byte()
     _require(flags & ~(_ENTRY_HAS_NAMES | _ENTRY_HAS_PNG) == 0, f"image entry flags {flags:#x} are not defined")
     _require(1 <= count <= MAX_IMAGES, f"image count {count} is outside 1..{MAX_IMAGES}")
     palette, palette_channels = b"", 0
     if mode == "P":
-        entries, palette_channels = cur.unpack(_PALETTE)
+        entries, palette_channels = cur.number("H"), cur.byte()
         _require(1 <= entries <= 256 and palette_channels in (3, 4), "palette size or channels out of range")
         palette = cur.take(entries * palette_channels)
     tile_coders = b""
     if coder == CODER_PER_TILE:
-        (tiles,) = cur.unpack(_U32)
+        tiles = cur.number("I")
         _require(1 <= tiles <= cur.remaining(), f"{tiles} tile coders do not fit in the header")
         tile_coders = cur.take(tiles)
     names: tuple[str, ...] = ()
@@ -602,7 +730,7 @@ def _read_entry(cur: _Cursor, model_free: bool) -> ImageEntry:
         names = tuple(_read_name(cur) for _ in range(count))
     png_bit_depth, key = 0, ()
     if flags & _ENTRY_HAS_PNG:
-        png_bit_depth, key_count = cur.unpack(_U8)[0], cur.unpack(_U8)[0]
+        png_bit_depth, key_count = cur.byte(), cur.byte()
         _require(key_count in (0, 1, 3), f"a colour key has 0, 1 or 3 samples, not {key_count}")
         key = struct.unpack(f"<{key_count}H", cur.take(2 * key_count))
         _require(png_bit_depth or key, "PNG extras flagged but empty")
@@ -613,8 +741,7 @@ def _read_entry(cur: _Cursor, model_free: bool) -> ImageEntry:
 
 
 def _read_name(cur: _Cursor) -> str:
-    (size,) = cur.unpack(_U8)
-    raw = cur.take(size)
+    raw = cur.take(cur.byte())
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -622,9 +749,10 @@ def _read_name(cur: _Cursor) -> str:
 
 
 def _read_images(cur: _Cursor, model_free: bool) -> list[ImageEntry]:
-    (count,) = cur.unpack(_U32)
+    count = cur.number("I")
     _require(count <= MAX_IMAGES, f"{count} image entries exceed the cap of {MAX_IMAGES}")
-    _require(count * (_ENTRY.size + CHECKSUM_SIZE) <= cur.remaining(), f"{count} image entries do not fit")
+    smallest = _MIN_ENTRY_V2 if cur.compact else _ENTRY.size
+    _require(count * (smallest + CHECKSUM_SIZE) <= cur.remaining(), f"{count} image entries do not fit")
     images, total_images, total_pixels = [], 0, 0
     for _ in range(count):
         entry = _read_entry(cur, model_free)
@@ -637,28 +765,29 @@ def _read_images(cur: _Cursor, model_free: bool) -> list[ImageEntry]:
 
 
 def _read_streams(cur: _Cursor) -> list[StreamEntry]:
-    (count,) = cur.unpack(_U32)
+    count = cur.number("I")
     _require(count <= MAX_STREAMS, f"{count} streams exceed the cap of {MAX_STREAMS}")
-    _require(count * _STREAM.size <= cur.remaining(), f"{count} stream entries do not fit in the header")
-    streams = [StreamEntry(*cur.unpack(_STREAM)) for _ in range(count)]
+    smallest = _MIN_STREAM_V2 if cur.compact else _STREAM.size
+    _require(count * smallest <= cur.remaining(), f"{count} stream entries do not fit in the header")
+    streams = [StreamEntry(cur.number("I"), cur.number("Q"), cur.number("I")) for _ in range(count)]
     for stream in streams:
         _check_stream(stream)
     return streams
 
 
-def _parse_header(data, header_size: int, file_size: int, writer) -> Contents:
-    """Parse bytes ``[PREAMBLE_SIZE, header_size - 4)`` (CRC already checked); raises _Invalid."""
-    cur = _Cursor(data, PREAMBLE_SIZE, header_size - 4)
-    header = _read_header_fields(cur, writer)
+def _parse_header(data, preamble: _Preamble) -> Contents:
+    """Parse the header's records, after the preamble (CRC already checked); raises _Invalid."""
+    cur = _Cursor(data, preamble.size, preamble.header_size - 4, compact=preamble.version >= 2)
+    header = _read_header_fields(cur, preamble)
     images = _read_images(cur, header.model == MODEL_FREE)
     checksums = [cur.take(CHECKSUM_SIZE) for _ in images]
     streams = _read_streams(cur)
     _require(cur.remaining() == 0, f"{cur.remaining()} unexplained bytes at the end of the header")
     _check_totals(images, streams, checksums)
-    payload = file_size - header_size - 4
+    payload = preamble.file_size - preamble.header_size - 4
     words = sum(stream.word_count for stream in streams)
     _require(4 * words == payload, f"the stream table declares {4 * words} payload bytes, the file has {payload}")
-    return Contents(header, images, streams, checksums, header_size, file_size)
+    return Contents(header, images, streams, checksums, preamble.header_size, preamble.file_size)
 
 
 def _corrupt(error: _Invalid) -> CorruptError:
@@ -673,14 +802,15 @@ def read_header(data) -> Contents:
     payload's; ``read`` checks everything.
     """
     data = memoryview(data).cast("B")
-    file_size, header_size, writer = _read_preamble(data)
+    preamble = _read_preamble(data)
+    header_size = preamble.header_size
     if len(data) < header_size:
         raise TruncatedError(f"the file ends after {len(data)} bytes, inside its {header_size}-byte header")
     (stored_crc,) = _U32.unpack_from(data, header_size - 4)
     if zlib.crc32(data[: header_size - 4]) != stored_crc:
         raise CorruptError("the header CRC does not match: the file is corrupt; restore it from a good copy")
     try:
-        return _parse_header(data, header_size, file_size, writer)
+        return _parse_header(data, preamble)
     except _Invalid as error:
         raise _corrupt(error) from None
 
@@ -688,7 +818,8 @@ def read_header(data) -> Contents:
 def read(data) -> Archive:
     """The archive in .vz bytes ``data`` (docs/format.md), every field and CRC checked first."""
     data = memoryview(data).cast("B")
-    file_size, header_size, _ = _read_preamble(data)
+    preamble = _read_preamble(data)
+    file_size, header_size = preamble.file_size, preamble.header_size
     if len(data) < file_size:
         raise TruncatedError(
             f"the file is truncated: {len(data)} of its {file_size} bytes are present; re-copy the whole file"
