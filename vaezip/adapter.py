@@ -23,17 +23,23 @@ from vaezip.vae import LOG_SCALE_MAX, LOG_SCALE_MIN, VAE, export_head
 OUTPUT_GRID_BITS = 16
 
 
-def _on_grid(values: torch.Tensor) -> np.ndarray:
-    """float64 numpy copy of float32 ``values`` rounded to multiples of 2**-OUTPUT_GRID_BITS.
+def _on_grid32(values: torch.Tensor) -> np.ndarray:
+    """float32 ``values`` rounded to multiples of 2**-OUTPUT_GRID_BITS, as numpy (the tensor's strides kept).
 
     The rounding runs in float32 and gives the float64 result exactly: scaling
     by a power of two is exact, a float32 of magnitude 2**8 or more times
     2**16 is already an integer, and below that the scaled value has at most
     24 significant bits, so it is exact too; round-half-even is the same in
     both (``tests/test_adapter.py`` checks it against the float64 rounding).
+    Every result is a float32, so widening it to float64 changes nothing.
     """
     scale = float(1 << OUTPUT_GRID_BITS)
-    return (torch.round(values * scale) / scale).numpy().astype(np.float64)
+    return torch.round(values * scale).div_(scale).numpy()
+
+
+def _on_grid(values: torch.Tensor) -> np.ndarray:
+    """``_on_grid32`` widened to a float64 copy."""
+    return _on_grid32(values).astype(np.float64)
 
 
 class TorchLatentModel:
@@ -45,8 +51,11 @@ class TorchLatentModel:
         n_values: pixel values per sample (2 for binary models, 256 for 8-bit).
     """
 
-    def __init__(self, model: VAE, precision: int = 16):
+    def __init__(self, model: VAE, precision: int = 16, channels_last: bool = True):
         self.model = model.to(torch.float32).eval()
+        self.channels_last = channels_last
+        if channels_last:  # faster convolutions here, other float32 results: part of a file's format version
+            self.model = self.model.to(memory_format=torch.channels_last)
         config = model.config
         self.config = config
         self.latent_dim = config.latent_dim
@@ -72,9 +81,9 @@ class TorchLatentModel:
     @torch.no_grad()
     def decode(self, z: np.ndarray) -> dict[str, np.ndarray]:
         features = self.model.decode_features(torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)))
+        if self.config.head:  # float32 grid values: the head widens them to float64 exactly
+            return {"features": _on_grid32(features)}
         features = _on_grid(features)
-        if self.config.head:
-            return {"features": features}
         if self.config.likelihood == "bernoulli":
             return {"logit": features[:, 0]}
         return _mixture_params(features, self.config.mixtures, self.n_values)

@@ -295,7 +295,8 @@ def _entry_pictures(entries, pictures):
 class _Coders:
     """The model side of one archive: bits-back pieces, built once and shared by the streams."""
 
-    def __init__(self, model_name: str, batch_size: int, particles: int = 1, coupled: bool = True):
+    def __init__(self, model_name: str, batch_size: int, particles: int = 1, coupled: bool = True,
+                 version: int = vz.FORMAT_VERSION):
         from vaezip.codecs import GaussianLatent
 
         self.batch_size = batch_size
@@ -310,7 +311,10 @@ class _Coders:
             from vaezip.adapter import TorchLatentModel
 
             self.info = zoo.get_info(model_name)
-            self.model = TorchLatentModel(zoo.load_model(model_name), LIKELIHOOD_PRECISION)
+            # format version 1 ran the networks in torch's default (contiguous) memory format,
+            # version 2 runs them channels-last: other float32 kernels, so other grid values
+            self.model = TorchLatentModel(zoo.load_model(model_name), LIKELIHOOD_PRECISION,
+                                          channels_last=version >= 2)
             self.sha256 = bytes.fromhex(self.info.sha256)
 
     # model-free pictures: planes through the adaptive coder, or the PNG bytes as they are
@@ -747,7 +751,8 @@ def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
         LATENT_BITS, POSTERIOR_PRECISION, LIKELIHOOD_PRECISION
     ):
         raise CodingError("this file uses codec settings this vaezip version does not decode")
-    return _Coders(header.model, header.batch_size, header.particles, header.estimator == vz.BB_CIS)
+    return _Coders(header.model, header.batch_size, header.particles, header.estimator == vz.BB_CIS,
+                   header.version)
 
 
 def _picture(entry: vz.ImageEntry, name: str, pixels: np.ndarray) -> Picture:

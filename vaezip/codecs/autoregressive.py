@@ -192,7 +192,14 @@ class _Autoregressive(Family):
         self.channels = channels
 
     def _features(self, features, shape=None) -> np.ndarray:
-        feats = np.asarray(features, dtype=np.float64)
+        """``(B, H, W, C)`` features, float32 or float64 as given (the kernels widen float32 exactly).
+
+        No copy when ``features`` is a channels-last view (a torch network
+        run in ``torch.channels_last`` gives one).
+        """
+        feats = np.asarray(features)
+        if feats.dtype not in (np.float32, np.float64):
+            feats = feats.astype(np.float64)
         if feats.ndim != 4 or feats.shape[1] != self.channels:
             raise ValueError(f"features must have shape (B, {self.channels}, H, W), got {feats.shape}")
         if shape is not None and (feats.shape[0], feats.shape[2], feats.shape[3]) != tuple(shape):
