@@ -16,7 +16,10 @@ the script with status 1. The archive uses the streams ``api.compress``
 chooses (``api.default_streams``: one per 600,000 expected bits, a power of
 two, at most 8), one thread each, so on a 2-core machine two streams run at
 once. Wall time (``time.perf_counter``):
-on a shared machine the neighbours' load shows in it.
+on a shared machine the neighbours' load shows in it. Each run also records
+this process's CPU time over its wall time (``cpu_percent``: 200 means both
+cores of a 2-core machine were busy with vaezip) and the 1-minute load
+average when it ended, so a slow run can be told from a busy machine.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -32,6 +36,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,12 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     api.decompress(api.compress(pictures[:100], **options)[0])  # warm-up
     runs = []
     for _ in range(args.repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         data, report = api.compress(pictures, **options)
-        compress_s = time.perf_counter() - started
-        started = time.perf_counter()
+        compress_s, compress_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+        started, cpu = time.perf_counter(), _cpu_seconds()
         decoded = api.decompress(data)
-        decompress_s = time.perf_counter() - started
+        decompress_s, decompress_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
         if len(decoded) != len(pictures) or any(
             not np.array_equal(a.pixels, b.pixels) for a, b in zip(decoded, pictures)
         ):
@@ -68,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         runs.append({"compress_s": compress_s, "decompress_s": decompress_s,
                      "compress_images_per_s": len(pictures) / compress_s,
-                     "decompress_images_per_s": len(pictures) / decompress_s})
+                     "decompress_images_per_s": len(pictures) / decompress_s,
+                     "compress_cpu_percent": round(100 * compress_cpu / compress_s, 1),
+                     "decompress_cpu_percent": round(100 * decompress_cpu / decompress_s, 1),
+                     "load_average_1min": round(os.getloadavg()[0], 2)})
     record = {
         "command": "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": args.model, "data": args.data, "images": len(pictures), "batch_size": args.batch_size,
@@ -82,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"{args.model} on {args.data}: {len(pictures)} images, {report.streams} streams, "
           f"batch {args.batch_size}, K={args.particles}: {report.bpd:.4f} bits/dim")
+    for run in runs:
+        print(f"  run: compress {run['compress_images_per_s']:,.0f} ({run['compress_cpu_percent']:.0f} % CPU), "
+              f"decompress {run['decompress_images_per_s']:,.0f} ({run['decompress_cpu_percent']:.0f} % CPU), "
+              f"load {run['load_average_1min']:.2f}")
     print(f"compress   {record['compress_images_per_s']:9,.0f} images/s (best of {args.repeat})")
     print(f"decompress {record['decompress_images_per_s']:9,.0f} images/s (best of {args.repeat})")
     if args.json_path:
