@@ -126,6 +126,58 @@ def test_wrong_weights_are_refused_by_name(tiny_zoo_dir, tmp_path, monkeypatch):
         api.decompress(data)
 
 
+def test_retired_weights_still_decode_their_files(tmp_path, monkeypatch):
+    import shutil
+
+    from vaezip import container as vz
+
+    directory = make_zoo(tmp_path / "zoo", names=("tiny",), seed=0)
+    monkeypatch.setenv(zoo.ENV_MODELS, str(directory))
+    pictures = pictures_of(blobs(4))
+    old_data, _ = api.compress(pictures, model="tiny")
+    old = zoo.get_info("tiny")
+    # retrain: retire the current weights, register others under the same name
+    retired = zoo.retire_model("tiny")
+    assert retired == old and zoo.read_registry() == {}
+    assert [info.sha256 for info in zoo.read_retired()["tiny"]] == [old.sha256]
+    with pytest.raises(zoo.ModelError):
+        api.choose_model(pictures, model="tiny")  # retired weights are never used to compress
+    new_dir = make_zoo(tmp_path / "new", names=("tiny",), seed=99)
+    new = zoo.read_registry(new_dir)["tiny"]
+    shutil.copy(new_dir / new.file, directory / new.file)
+    zoo.register_model(new, directory)
+    assert zoo.get_info("tiny") == new and zoo.read_retired()["tiny"] == [old]
+    assert [m.name for m in zoo.list_models()] == ["tiny"]
+    new_data, _ = api.compress(pictures, model="tiny")
+    assert vz.read(new_data).header.model_sha256 != vz.read(old_data).header.model_sha256
+    assert_same(api.decompress(old_data), pictures)  # the retired weights, found by the header
+    assert_same(api.decompress(new_data), pictures)
+    # weights in neither place are refused
+    (directory / old.file).unlink()
+    with pytest.raises(zoo.ModelError, match="'tiny': weight file .* is missing"):
+        api.decompress(old_data)
+    third = make_zoo(tmp_path / "third", names=("tiny",), seed=7)
+    monkeypatch.setenv(zoo.ENV_MODELS, str(third))
+    with pytest.raises(api.CodingError, match="other weights of model 'tiny'"):
+        api.decompress(old_data)
+
+
+def test_retiring_twice_keeps_one_entry_and_unknown_names_fail(tmp_path):
+    directory = make_zoo(tmp_path / "zoo", names=("tiny",), seed=0)
+    info = zoo.get_info("tiny", directory)
+    zoo.retire_model("tiny", directory)
+    zoo.register_model(info, directory)
+    zoo.retire_model("tiny", directory)
+    assert zoo.read_retired(directory) == {"tiny": [info]}
+    with pytest.raises(zoo.ModelError, match="nothing to retire"):
+        zoo.retire_model("tiny", directory)
+    assert zoo.find_weights("tiny", lambda sha: sha == info.sha256, directory) == info
+    with pytest.raises(zoo.ModelError, match="no weights of model 'tiny' match"):
+        zoo.find_weights("tiny", lambda sha: False, directory)
+    with pytest.raises(zoo.ModelError, match="unknown model"):
+        zoo.find_weights("other", lambda sha: True, directory)
+
+
 def test_a_weight_differing_by_one_value_is_refused(tiny_zoo_dir, tmp_path, monkeypatch):
     import shutil
 

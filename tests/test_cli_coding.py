@@ -68,6 +68,19 @@ def test_directory_archive_and_json(tiny_zoo, tmp_path):
     assert info.exit_code == 0 and record["model"] in info.output and "6 in 1 entries" in info.output
     models = run("models")
     assert models.exit_code == 0 and "tiny-bin" in models.output
+    assert "retired" not in models.output
+
+
+def test_models_lists_retired_weights(tmp_path, monkeypatch):
+    from conftest import make_zoo
+    from vaezip import zoo
+
+    directory = make_zoo(tmp_path / "zoo", names=("tiny",))
+    monkeypatch.setenv(zoo.ENV_MODELS, str(directory))
+    sha = zoo.retire_model("tiny").sha256
+    result = run("models")
+    assert result.exit_code == 0, result.output
+    assert f"retired weights, kept to decode older files: tiny {sha[:12]}" in result.output
 
 
 def test_never_overwrites_without_force(small_vz, tmp_path):

@@ -296,7 +296,7 @@ class _Coders:
     """The model side of one archive: bits-back pieces, built once and shared by the streams."""
 
     def __init__(self, model_name: str, batch_size: int, particles: int = 1, coupled: bool = True,
-                 version: int = vz.FORMAT_VERSION):
+                 version: int = vz.FORMAT_VERSION, info=None):
         from vaezip.codecs import GaussianLatent
 
         self.batch_size = batch_size
@@ -310,10 +310,11 @@ class _Coders:
             from vaezip import zoo
             from vaezip.adapter import TorchLatentModel
 
-            self.info = zoo.get_info(model_name)
+            # info: the weights a file names (current or retired); None: the current ones
+            self.info = info or zoo.get_info(model_name)
             # format version 1 ran the networks in torch's default (contiguous) memory format,
             # version 2 runs them channels-last: other float32 kernels, so other grid values
-            self.model = TorchLatentModel(zoo.load_model(model_name), LIKELIHOOD_PRECISION,
+            self.model = TorchLatentModel(zoo.load_model(model_name, info=self.info), LIKELIHOOD_PRECISION,
                                           channels_last=version >= 2)
             self.sha256 = bytes.fromhex(self.info.sha256)
 
@@ -737,22 +738,25 @@ def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
     from vaezip import zoo
 
     try:
-        info = zoo.get_info(header.model)
+        info = zoo.find_weights(
+            header.model, lambda sha256: vz.weights_id(bytes.fromhex(sha256), header.version) == header.model_sha256)
     except zoo.ModelError:
-        raise CodingError(
-            f"this file was compressed with model '{header.model}', which is not in this vaezip's model zoo"
-        ) from None
-    if vz.weights_id(bytes.fromhex(info.sha256), header.version) != header.model_sha256:
+        try:
+            current = zoo.get_info(header.model)
+        except zoo.ModelError:
+            raise CodingError(
+                f"this file was compressed with model '{header.model}', which is not in this vaezip's model zoo"
+            ) from None
         raise CodingError(
             f"this file was compressed with other weights of model '{header.model}' "
-            f"(sha256 {header.model_sha256.hex()[:12]}..., the zoo has {info.sha256[:12]}...)"
-        )
+            f"(sha256 {header.model_sha256.hex()[:12]}..., the zoo has {current.sha256[:12]}...)"
+        ) from None
     if (header.latent_bits, header.posterior_precision, header.likelihood_precision) != (
         LATENT_BITS, POSTERIOR_PRECISION, LIKELIHOOD_PRECISION
     ):
         raise CodingError("this file uses codec settings this vaezip version does not decode")
     return _Coders(header.model, header.batch_size, header.particles, header.estimator == vz.BB_CIS,
-                   header.version)
+                   header.version, info)
 
 
 def _picture(entry: vz.ImageEntry, name: str, pixels: np.ndarray) -> Picture:

@@ -10,6 +10,14 @@ The registry is one JSON file, ``zoo.json``, in the models directory::
 ``rates`` holds measured figures in bits per dimension (for example
 ``test_neg_elbo_bpd`` and ``test_is_bpd`` with ``importance_samples``).
 
+A retrained model keeps its old weights for decoding: ``retire_model(name)``
+moves the current entry to ``"retired": {"mnist": [{...}, ...]}`` (the same
+fields, its weight file left in place) before the new one is registered.
+Retired weights are never chosen for compressing, never listed by
+``list_models``; ``find_weights`` returns them for a file whose header names
+them (``vaezip.api`` decodes with whatever weights wrote the file, and
+refuses a file whose weights are in neither place).
+
 The models directory is ``$VAEZIP_MODELS`` if set, else ``models/`` next to
 the ``vaezip`` package (an editable install or a checkout). ``load_model``
 checks the full sha256 of the weight file before ``torch.load(weights_only=
@@ -72,25 +80,45 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_registry(directory: Path | None = None) -> dict[str, ModelInfo]:
-    """All registered models by name; empty if there is no registry yet."""
+def _read(directory: Path | None) -> tuple[dict[str, ModelInfo], dict[str, list[ModelInfo]]]:
     path = (directory or models_dir()) / REGISTRY_NAME
     if not path.exists():
-        return {}
+        return {}, {}
     try:
         data = json.loads(path.read_text())
-        entries = data["models"]
-        return {name: ModelInfo(name=name, **entry) for name, entry in entries.items()}
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        models = {name: ModelInfo(name=name, **entry) for name, entry in data["models"].items()}
+        retired = {name: [ModelInfo(name=name, **entry) for entry in entries]
+                   for name, entries in data.get("retired", {}).items()}
+        return models, retired
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise ModelError(f"unreadable model registry {path}: {error}") from None
 
 
-def write_registry(models: dict[str, ModelInfo], directory: Path | None = None) -> Path:
-    """Write the registry atomically (temporary file, then rename)."""
+def read_registry(directory: Path | None = None) -> dict[str, ModelInfo]:
+    """All registered (current) models by name; empty if there is no registry yet."""
+    return _read(directory)[0]
+
+
+def read_retired(directory: Path | None = None) -> dict[str, list[ModelInfo]]:
+    """Retired weights by model name, oldest first; kept only to decode older files."""
+    return _read(directory)[1]
+
+
+def write_registry(models: dict[str, ModelInfo], directory: Path | None = None,
+                   retired: dict[str, list[ModelInfo]] | None = None) -> Path:
+    """Write the registry atomically (temporary file, then rename).
+
+    ``retired`` None keeps the retired entries already on disk.
+    """
     directory = directory or models_dir()
     directory.mkdir(parents=True, exist_ok=True)
+    if retired is None:
+        retired = read_retired(directory)
     data = {"version": REGISTRY_VERSION,
             "models": {name: models[name].to_dict() for name in sorted(models)}}
+    if any(retired.values()):
+        data["retired"] = {name: [info.to_dict() for info in retired[name]]
+                           for name in sorted(retired) if retired[name]}
     path = directory / REGISTRY_NAME
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".zoo-", suffix=".json")
     with os.fdopen(handle, "w") as stream:
@@ -105,6 +133,38 @@ def register_model(info: ModelInfo, directory: Path | None = None) -> Path:
     models = read_registry(directory)
     models[info.name] = info
     return write_registry(models, directory)
+
+
+def retire_model(name: str, directory: Path | None = None) -> ModelInfo:
+    """Move the current entry of ``name`` to the retired ones (its weight file stays).
+
+    Call it before registering retrained weights under the same name, so
+    files written with the old weights still decode. Returns the entry.
+    """
+    models, retired = _read(directory)
+    if name not in models:
+        raise ModelError(f"unknown model {name!r}: nothing to retire")
+    info = models.pop(name)
+    if all(old.sha256 != info.sha256 for old in retired.get(name, [])):
+        retired.setdefault(name, []).append(info)
+    write_registry(models, directory, retired)
+    return info
+
+
+def find_weights(name: str, matches, directory: Path | None = None) -> ModelInfo:
+    """The entry of model ``name`` whose sha256 (hex) satisfies ``matches``: the
+    current weights first, then the retired ones. ModelError if the name is
+    unknown (current or retired) or no weights of that name match."""
+    models, retired = _read(directory)
+    candidates = ([models[name]] if name in models else []) + list(reversed(retired.get(name, [])))
+    if not candidates:
+        known = ", ".join(sorted(models)) or "none"
+        raise ModelError(f"unknown model {name!r} (registered: {known})")
+    for info in candidates:
+        if matches(info.sha256):
+            return info
+    kept = ", ".join(info.sha256[:12] for info in candidates)
+    raise ModelError(f"no weights of model {name!r} match (kept: {kept})")
 
 
 def list_models(directory: Path | None = None) -> list[ModelInfo]:
@@ -135,17 +195,20 @@ def verified_path(info: ModelInfo, directory: Path | None = None) -> Path:
     return path
 
 
-def load_model(name: str, directory: Path | None = None, dtype=None):
+def load_model(name: str, directory: Path | None = None, dtype=None, info: ModelInfo | None = None):
     """The verified model ``name``, in eval mode, float64 unless ``dtype`` given.
 
-    Raises ModelError (naming the model) for an unknown name, a missing file,
-    a sha256 mismatch or weights that do not fit the architecture.
+    ``info`` (from ``find_weights``) loads those weights instead of the
+    current entry of ``name``. Raises ModelError (naming the model) for an
+    unknown name, a missing file, a sha256 mismatch or weights that do not
+    fit the architecture.
     """
     import torch
 
     from vaezip.vae import ModelConfigError, model_from_config
 
-    info = get_info(name, directory)
+    if info is None:
+        info = get_info(name, directory)
     path = verified_path(info, directory)
     try:
         model = model_from_config(info.config)

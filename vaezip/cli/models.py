@@ -19,9 +19,17 @@ def models():
         from vaezip import zoo
 
         infos = zoo.list_models()
+        retired = zoo.read_retired()
     if not infos:
         click.echo(f"no models in {zoo.models_dir()}")
-        return
+    else:
+        _table(infos)
+    kept = [f"{name} {info.sha256[:12]}" for name in sorted(retired) for info in retired[name]]
+    if kept:
+        click.echo(f"retired weights, kept to decode older files: {', '.join(kept)}")
+
+
+def _table(infos) -> None:
     click.echo(f"{'name':14} {'input':8} {'arch':14} {'data':16} {'test -ELBO':>10} {'test IS (K)':>14}  sha256")
     for m in infos:
         shape = f"{m.config.get('width')}x{m.config.get('height')}"
