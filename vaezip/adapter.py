@@ -6,12 +6,21 @@ output to the grid ``k / 2**OUTPUT_GRID_BITS`` before the coder sees it; the
 causal head, when the model has one, runs inside the Numba likelihood codec
 from ``export_head``'s float64 weights. The api runs them with one torch
 thread, so the same batch gives the same parameters on the compress and the
-decompress side; the rounding makes last-bit differences of float kernels
-(another CPU's vector width, say) change nothing unless a value sits right
-on a grid boundary, and the stored checksums catch that case.
+decompress side of one machine.
+
+Across machines this does not hold. torch picks its float32 convolution and
+matrix kernels by the CPU's vector ISA (oneDNN, MKL), and their last bits
+differ: about a fifth of the decoder's outputs land on another grid value
+with other kernels (``benchmarks/kernel_portability.py``), so a file coded
+where the kernels differ does not decode (a clear error, never a wrong
+image: the first image's latent check and the stored checksums catch it).
+``kernel_fingerprint`` tells two machines apart: equal fingerprints, same
+network outputs on its probe batch.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import torch
@@ -87,6 +96,33 @@ class TorchLatentModel:
         if self.config.likelihood == "bernoulli":
             return {"logit": features[:, 0]}
         return _mixture_params(features, self.config.mixtures, self.n_values)
+
+
+PROBE_IMAGES = 64  # the api's default batch: the kernels a coder runs
+
+
+def kernel_fingerprint(model: TorchLatentModel, seed: int = 0) -> str:
+    """16 hex digits of sha256 over ``model``'s grid outputs on a seeded probe batch.
+
+    The probe is ``PROBE_IMAGES`` images of uniform random pixels; the hash
+    covers the posterior means and standard deviations and every decoder
+    output at the means. Machines (or torch builds) whose fingerprints differ
+    for a model compute other network outputs for it, and files coded on one
+    with that model should not be expected to decode on the other.
+    """
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, model.n_values, (PROBE_IMAGES, *model.shape))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the coders run them
+    try:
+        mu, sigma = model.encode(images)
+        decoded = model.decode(mu)
+    finally:
+        torch.set_num_threads(threads)
+    digest = hashlib.sha256()
+    for values in (mu, sigma, *(decoded[key] for key in sorted(decoded))):
+        digest.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _mixture_params(params: np.ndarray, k: int, n_values: int) -> dict[str, np.ndarray]:

@@ -52,6 +52,7 @@ import numpy as np
 
 from vaezip import container as vz
 from vaezip.images import Picture
+from vaezip.rans.message import FormatError
 
 LIKELIHOOD_PRECISION = 20
 POSTERIOR_PRECISION = 20
@@ -689,7 +690,10 @@ def decompress(data: bytes) -> list[Picture]:
             key = coding.model.shape + ("1" if coding.model.n_values == 2 else "L",)
             if any((e.height, e.width, e.mode) != key for e, _ in per_picture[lo:hi]):
                 raise CodingError("a VAE-coded image does not have the model's shape and mode: corrupt file")
-            out = list(coding.pop_vae(msg, hi - lo)[:, :, :, None])
+            try:
+                out = list(coding.pop_vae(msg, hi - lo)[:, :, :, None])
+            except FormatError as error:
+                raise CodingError(f"{error}. {NOT_HERE}") from None
         elif kinds == {vz.CODER_MODEL_FREE} and hi - lo == 1:
             entry = per_picture[lo][0]
             out = [coding.pop_planar(msg, entry.height, entry.width, entry.channels, entry.bit_depth)]
@@ -714,8 +718,7 @@ def decompress(data: bytes) -> list[Picture]:
         start += entry.count
         if vz.pixel_checksum([p.pixels for p in group]) != checksum:
             raise CodingError(
-                f"decoded pixels of image entry {index} do not match their checksum: the file was made "
-                "with different model weights or on a machine whose arithmetic differs"
+                f"decoded pixels of image entry {index} do not match their checksum. {NOT_HERE}"
             )
     return pictures
 
@@ -730,6 +733,13 @@ def _stored_pixels(blob: bytes, entry: vz.ImageEntry) -> np.ndarray:
     if (picture.height, picture.width, picture.mode) != (entry.height, entry.width, entry.mode):
         raise CodingError("a stored PNG does not match its image entry: corrupt file")
     return picture.pixels
+
+
+NOT_HERE = (
+    "The file is intact (its CRCs match), so it was most likely compressed on a machine whose float32 "
+    "network kernels give other results than this one's (another CPU family or torch build): "
+    "decode it on a machine like the one that made it (README, 'Portability')"
+)
 
 
 def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
