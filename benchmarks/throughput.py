@@ -38,6 +38,24 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 
+def _vector_flags() -> list[str]:
+    """The CPU's AVX flags (torch and oneDNN pick their kernels by them), from /proc/cpuinfo."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return sorted(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "fma", "amx")))
+    except OSError:
+        pass
+    return []
+
+
+def _fingerprint(model: str) -> str:
+    from vaezip import zoo
+    from vaezip.adapter import TorchLatentModel, kernel_fingerprint
+
+    return kernel_fingerprint(TorchLatentModel(zoo.load_model(model)))
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -90,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         "decompress_images_per_s": max(r["decompress_images_per_s"] for r in runs),
         "runs": runs,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
+                    "python": platform.python_version(), "vector_flags": _vector_flags(),
+                    "kernel_fingerprint": _fingerprint(args.model)},
     }
     print(f"{args.model} on {args.data}: {len(pictures)} images, {report.streams} streams, "
           f"batch {args.batch_size}, K={args.particles}: {report.bpd:.4f} bits/dim")
