@@ -83,6 +83,33 @@ def test_resume_continues_from_the_checkpoint(workdir):
     assert (workdir / "models" / "README.md").read_text().count("| r |") == 1
 
 
+def test_init_starts_from_zoo_weights_current_or_retired(workdir):
+    assert run(workdir, "blobs-train", "--arch", "logistic", "-o", "a", "--epochs", "1", *TINY).exit_code == 0
+    first = zoo.get_info("a")
+    fresh_card = (workdir / "models" / "a.md").read_text()
+    zoo.retire_model("a")
+    result = run(workdir, "blobs-train", "--arch", "logistic", "-o", "a", "--epochs", "1",
+                 "--init", f"a@{first.sha256[:8]}", *TINY)
+    assert result.exit_code == 0, result.output
+    second = zoo.get_info("a")
+    assert second.sha256 != first.sha256
+    assert (workdir / "models" / first.file).is_file()  # retired weights keep their file
+    card = (workdir / "models" / "a.md").read_text()
+    assert f"started from the weights of `a` (sha256 {first.sha256[:12]})" in card
+    assert f"--init a@{first.sha256[:8]}" in card
+    # an epoch that starts from trained weights averages a lower training loss than the fresh first epoch
+    def first_epoch_train_bpd(text):
+        return float(text.split("\n| 1 | ", 1)[1].split(" |", 1)[0])
+
+    assert first_epoch_train_bpd(card) < first_epoch_train_bpd(fresh_card)
+    bad = run(workdir, "blobs-train", "--arch", "logistic", "-o", "b", "--epochs", "1",
+              "--init", "a", *TINY[:2], "--set", "channels=5", *TINY[2:])
+    assert bad.exit_code == 1 and "config differs" in bad.output and "channels" in bad.output
+    missing = run(workdir, "blobs-train", "--arch", "logistic", "-o", "b", "--epochs", "1",
+                  "--init", "a@ffff", *TINY)
+    assert missing.exit_code == 1 and "no weights of model 'a' match" in missing.output
+
+
 def test_resume_refuses_a_different_run(workdir):
     assert run(workdir, "blobs-train", "--arch", "logistic", "-o", "r", "--epochs", "1",
                *TINY).exit_code == 0

@@ -76,6 +76,8 @@ class TrainOptions:
     checkpoint_dir: Path = Path("checkpoints")
     models_dir: Path | None = None
     force: bool = False
+    init: str | None = None  # MODEL or MODEL@SHA256PREFIX: start from these zoo weights
+    init_sha256: str = ""  # filled in by ``train``: the full sha256 of the ``init`` weights
     command: str = ""
 
 
@@ -315,6 +317,14 @@ def save_weights(weights: dict, name: str, directory: Path) -> tuple[Path, str]:
     return path, digest
 
 
+def initialized(options: TrainOptions) -> str:
+    if not options.init:
+        return ""
+    name = options.init.partition("@")[0]
+    return (f"\n- started from the weights of `{name}` (sha256 {options.init_sha256[:12]}), "
+            "with a fresh optimizer")
+
+
 def model_card(info: zoo.ModelInfo, options: TrainOptions, state: TrainState,
                n_params: int, split: dict) -> str:
     """The markdown card of a freshly trained model."""
@@ -340,7 +350,7 @@ def model_card(info: zoo.ModelInfo, options: TrainOptions, state: TrainState,
 ## Training
 - epochs: {state.epoch} (best validation −ELBO {state.best_val_bpd:.4f} bpd)
 - wall time: {state.elapsed_s:.0f} s ({state.elapsed_s / 60:.1f} min) of training on {platform.machine()}, {options.threads} torch thread(s)
-- parameters: {n_params:,}
+- parameters: {n_params:,}{initialized(options)}
 
 ## Rates on the test split (bits per dimension, float32 networks)
 | −ELBO | importance-sampled −log q(x) | K |
@@ -399,11 +409,34 @@ def publish(model: VAE, options: TrainOptions, state: TrainState, result,
                          config=model.config.to_dict(), file=path.name, sha256=digest,
                          dataset=options.dataset, rates=rates)
     zoo.register_model(info, directory)
-    if old is not None and old.file != info.file:
-        (directory / old.file).unlink(missing_ok=True)
+    kept = {entry.file for entries in zoo.read_retired(directory).values() for entry in entries}
+    if old is not None and old.file != info.file and old.file not in kept:
+        (directory / old.file).unlink(missing_ok=True)  # replaced with --force, not retired
     n_params = count_parameters(model)
     (directory / f"{options.name}.md").write_text(model_card(info, options, state, n_params, split))
     update_readme(directory, options.name, readme_row(info, n_params))
+    return info
+
+
+def init_weights(spec: str, directory: Path | None = None) -> zoo.ModelInfo:
+    """The zoo entry ``--init`` names: ``MODEL`` (current weights) or ``MODEL@PREFIX`` (current or retired)."""
+    name, _, prefix = spec.partition("@")
+    if not prefix:
+        return zoo.get_info(name, directory)
+    if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
+        raise TrainError(f"--init {spec!r}: after '@' give at least 4 hex digits of the weights' sha256")
+    return zoo.find_weights(name, lambda sha256: sha256.startswith(prefix), directory)
+
+
+def initialize(model: VAE, spec: str, directory: Path | None = None) -> zoo.ModelInfo:
+    """Load the ``--init`` weights into ``model`` (float32), after checking both configs agree."""
+    info = init_weights(spec, directory)
+    if info.config != model.config.to_dict():
+        differ = sorted(k for k in set(info.config) | set(model.config.to_dict())
+                        if info.config.get(k) != model.config.to_dict().get(k))
+        raise TrainError(f"--init {spec!r}: its config differs from this run's in {', '.join(differ)}")
+    source = zoo.load_model(info.name, directory, dtype=torch.float32, info=info)
+    model.load_state_dict(source.state_dict())
     return info
 
 
@@ -423,6 +456,8 @@ def train(options: TrainOptions) -> zoo.ModelInfo:
     test_images = load_images(test_spec) if test_spec else None
     train_images, val_images = split_validation(images, options.val_fraction, options.seed)
     model = VAE(config)
+    if options.init:
+        options.init_sha256 = initialize(model, options.init, directory).sha256
     state, best = fit(model, train_images, val_images, options, config)
     model.load_state_dict(best)
     if test_images is None:

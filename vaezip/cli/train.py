@@ -37,7 +37,7 @@ def command_line(ctx: click.Context) -> str:
     params = ctx.params
     words = ["vaezip", "train", params["dataset"], "--arch", params["arch"], "-o", params["name"]]
     for option in ("epochs", "batch_size", "lr", "seed", "latent_dim", "val_fraction",
-                   "patience", "threads", "test", "importance_samples", "time_limit"):
+                   "patience", "threads", "test", "importance_samples", "time_limit", "init"):
         if params[option] is not None:
             words += [f"--{option.replace('_', '-')}", str(params[option])]
     for pair in params["overrides"]:
@@ -73,10 +73,13 @@ def command_line(ctx: click.Context) -> str:
 @click.option("--checkpoint-dir", default="checkpoints", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a registered model of the same name.")
+@click.option("--init", default=None, metavar="MODEL[@SHA256PREFIX]",
+              help="Start from these zoo weights (current, or retired with @prefix) with a fresh "
+                   "optimizer; their config must be this run's.")
 @click.pass_context
 def train(ctx: click.Context, dataset, arch, name, epochs, batch_size, lr, seed, latent_dim,
           resume, val_fraction, patience, threads, test, importance_samples, time_limit,
-          overrides, checkpoint_dir, force) -> None:
+          overrides, checkpoint_dir, force, init) -> None:
     """Train a VAE on DATASET and add it to the model zoo.
 
     DATASET is a named split (fashion-train, mnist-train, mnist-bin-train)
@@ -99,7 +102,7 @@ def train(ctx: click.Context, dataset, arch, name, epochs, batch_size, lr, seed,
         seed=seed, latent_dim=latent_dim, resume=resume, val_fraction=val_fraction,
         patience=patience, threads=threads, test=test, importance_samples=importance_samples,
         overrides=parse_overrides(overrides), time_limit_minutes=time_limit,
-        checkpoint_dir=checkpoint_dir, force=force, command=command_line(ctx))
+        checkpoint_dir=checkpoint_dir, force=force, init=init, command=command_line(ctx))
     try:
         info = run_training(options)
     except (TrainError, zoo.ModelError) as error:
