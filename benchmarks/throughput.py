@@ -38,17 +38,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 
-def _vector_flags() -> list[str]:
-    """The CPU's AVX flags (torch and oneDNN pick their kernels by them), from /proc/cpuinfo."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return sorted(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "fma", "amx")))
-    except OSError:
-        pass
-    return []
-
-
 def _fingerprint(model: str) -> str:
     from vaezip import zoo
     from vaezip.adapter import TorchLatentModel, kernel_fingerprint
@@ -73,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from vaezip import api
-    from vaezip.bench import to_pictures
+    from vaezip.bench import to_pictures, vector_flags
     from vaezip.datasets import load
 
     images = np.concatenate([load(spec) for spec in args.data.split(",")])
@@ -108,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "decompress_images_per_s": max(r["decompress_images_per_s"] for r in runs),
         "runs": runs,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "vector_flags": _vector_flags(),
+                    "python": platform.python_version(), "vector_flags": vector_flags(),
                     "kernel_fingerprint": _fingerprint(args.model)},
     }
     print(f"{args.model} on {args.data}: {len(pictures)} images, {report.streams} streams, "

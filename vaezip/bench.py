@@ -589,6 +589,7 @@ def _environment() -> tuple[dict, dict]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "processor": _cpu_name(),
+        "vector_flags": vector_flags(),
         "cpus": os.cpu_count(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
@@ -598,6 +599,18 @@ def _environment() -> tuple[dict, dict]:
         if module in sys.modules:
             versions[module] = sys.modules[module].__version__
     return machine, versions
+
+
+def vector_flags() -> list[str]:
+    """The CPU's AVX/FMA/AMX flags from /proc/cpuinfo (torch picks its float32 kernels by them)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return sorted(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "fma", "amx")))
+    except OSError:
+        pass
+    return []
 
 
 def _cpu_name() -> str:
