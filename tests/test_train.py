@@ -67,6 +67,9 @@ def test_train_writes_weights_registry_card_and_readme(workdir):
         assert text in card
     readme = (models / "README.md").read_text()
     assert readme.count("| blob |") == 1 and info.file in readme
+    header = next(line for line in readme.splitlines() if line.startswith("| name |"))
+    row = next(line for line in readme.splitlines() if line.startswith("| blob |"))
+    assert row.count(" | ") == header.count(" | ")  # the columns scripts/measure_models.py writes
     assert (workdir / "checkpoints" / "blob" / "last.pt").exists()
     assert "importance-sampled" in result.output
 

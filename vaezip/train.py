@@ -44,8 +44,9 @@ README_HEADER = (
     "Weights are registered in `zoo.json` (name, arch, config, file, full sha256) and\n"
     "verified on every load. Each model has a card `NAME.md`. Rates are measured on\n"
     "the test split by `vaezip.density`, in bits per dimension.\n\n"
-    "| name | arch | data | test −ELBO bpd | test IS bpd (K) | params | file |\n"
-    "|---|---|---|---|---|---|---|\n"
+    "| name | arch | data (train → test) | test −ELBO bpd (all) | IS bpd (K, images) "
+    "| −ELBO bpd, same images | params | file | sha256 |\n"
+    "|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
@@ -374,10 +375,13 @@ def model_card(info: zoo.ModelInfo, options: TrainOptions, state: TrainState,
 
 
 def readme_row(info: zoo.ModelInfo, n_params: int) -> str:
+    """The model's row in the columns ``scripts/measure_models.py --write-docs`` writes
+    (the K = 1000 subset columns stay empty until that script has measured it)."""
     rates = info.rates
-    return (f"| {info.name} | {info.arch} | {info.dataset} | {rates['test_neg_elbo_bpd']:.4f} | "
-            f"{rates['test_is_bpd']:.4f} ({rates['importance_samples']}) | {n_params:,} | "
-            f"`{info.file}` |")
+    split = str(rates.get("test_split", "?")).strip("`")
+    return (f"| {info.name} | {info.arch} | {info.dataset} → {split} | {rates['test_neg_elbo_bpd']:.4f} | "
+            f"{rates['test_is_bpd']:.4f} (K = {rates['importance_samples']}, all {rates['test_images']}) "
+            f"| – | {n_params:,} | `{info.file}` | `{info.sha256[:12]}` |")
 
 
 def update_readme(directory: Path, name: str, row: str) -> Path:
