@@ -467,7 +467,9 @@ def main() -> None:
                    "model card (float64, the card's K), importance-sampled −log q(x) with K "
                    "samples on the first N test images (vaezip.density.estimate), and JPEG XL "
                    "lossless on one mosaic of each test split. Produced by "
-                   "scripts/measure_models.py; bits per pixel (= per dimension).")
+                   "scripts/measure_models.py; bits per pixel (= per dimension). The "
+                   "top-level machine, versions and date are the latest run's; each model's "
+                   "own are under its 'measured'.")
     doc["machine"] = machine()
     doc["versions"] = versions()
     doc["file"] = out.name
@@ -482,6 +484,8 @@ def main() -> None:
                             args.max_rows, args.check_dtype)
         row["command"] = " ".join(["python", "scripts/measure_models.py"] + sys.argv[1:])
         row["history"] = history(name)
+        row["measured"] = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                           "machine": machine(), "versions": versions()}
         doc["models"][name] = row
         rows.append(row)
         print(f"  −ELBO {row['subset']['neg_elbo_bpd']:.4f}  IS {row['subset']['is_bpd']:.4f} bpd"
