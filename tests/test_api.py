@@ -10,7 +10,7 @@ import pytest
 
 from conftest import blobs, make_zoo
 from vaezip import api, zoo
-from vaezip import container as vz
+from vaezip import format as vz
 from vaezip.images import Picture, from_array
 
 
@@ -129,7 +129,7 @@ def test_wrong_weights_are_refused_by_name(tiny_zoo_dir, tmp_path, monkeypatch):
 def test_retired_weights_still_decode_their_files(tmp_path, monkeypatch):
     import shutil
 
-    from vaezip import container as vz
+    from vaezip import format as vz
 
     directory = make_zoo(tmp_path / "zoo", names=("tiny",), seed=0)
     monkeypatch.setenv(zoo.ENV_MODELS, str(directory))

@@ -43,7 +43,7 @@ import numpy as np
 import pytest
 
 from vaezip import api, zoo
-from vaezip import container as vz
+from vaezip import format as vz
 from vaezip.bench import to_pictures
 from vaezip.datasets import load
 

@@ -17,7 +17,7 @@ Which coder codes a picture (the rule ``choose_model`` and ``plan`` apply):
    model-free coder (``vaezip.codecs.planar``) codes it in fewer bits than
    the VAE's −ELBO estimate (only checked when estimates are computed).
 4. A picture of the model's pixel kind that is larger than the model's
-   input (at least one full tile) is cut into tiles by ``vaezip.tiling``;
+   input (at least one full tile) is cut into tiles by ``vaezip.images.tiling``;
    each full tile whose one-sample −ELBO is below what the model-free coder
    spends on that tile alone is coded by the VAE, every other tile by the
    model-free coder, all in the picture's one stream (coder ``per-tile``) —
@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from vaezip import container as vz
+from vaezip import format as vz
 from vaezip.images import Picture
 from vaezip.rans.message import FormatError
 
@@ -206,7 +206,7 @@ def _tileable(key: tuple[int, int, str], model_key: tuple[int, int, str]) -> boo
 
 
 def _full_tiles(picture: Picture, tile_height: int, tile_width: int) -> list[np.ndarray]:
-    from vaezip.tiling import is_full, split, tile_bounds
+    from vaezip.images.tiling import is_full, split, tile_bounds
 
     bounds = tile_bounds(picture.height, picture.width, tile_height, tile_width)
     return [t for t, b in zip(split(picture.pixels[:, :, 0], bounds), bounds) if is_full(b, tile_height, tile_width)]
@@ -356,7 +356,7 @@ class _Coders:
     # per-tile pictures: the model-free tiles first (popped last), then the VAE tiles with bits-back
     def push_tiles(self, msg, picture: Picture, tile_coders: bytes) -> None:
         from vaezip.codecs.planar import Planar
-        from vaezip.tiling import split
+        from vaezip.images.tiling import split
 
         tiles = split(picture.pixels[:, :, 0], self.tile_bounds(picture.height, picture.width, tile_coders))
         for k in range(len(tiles) - 1, -1, -1):
@@ -367,7 +367,7 @@ class _Coders:
 
     def pop_tiles(self, msg, height: int, width: int, bit_depth: int, tile_coders: bytes) -> np.ndarray:
         from vaezip.codecs.planar import Planar
-        from vaezip.tiling import assemble
+        from vaezip.images.tiling import assemble
 
         bounds = self.tile_bounds(height, width, tile_coders)
         vae = iter(self.pop_vae(msg, tile_coders.count(vz.CODER_VAE)))
@@ -378,7 +378,7 @@ class _Coders:
 
     def tile_bounds(self, height: int, width: int, tile_coders: bytes) -> list[tuple[int, int, int, int]]:
         """The tiling rule's tiles, after checking ``tile_coders`` fits them (a corrupt file otherwise)."""
-        from vaezip.tiling import is_full, tile_bounds
+        from vaezip.images.tiling import is_full, tile_bounds
 
         tile_height, tile_width = self.model.shape
         bounds = tile_bounds(height, width, tile_height, tile_width)
@@ -490,7 +490,7 @@ def _tile_plan(name: str, key: tuple[int, int, str], picture: Picture) -> bytes 
     """Rule 4: the tile coders of ``picture``, or None to code it whole with the model-free coder."""
     from vaezip.codecs.planar import Planar
     from vaezip.rans import Message
-    from vaezip.tiling import is_full, split, tile_bounds
+    from vaezip.images.tiling import is_full, split, tile_bounds
 
     bounds = tile_bounds(picture.height, picture.width, key[0], key[1])
     tiles = split(picture.pixels[:, :, 0], bounds)

@@ -13,7 +13,7 @@ import click
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean bad input or a bad request: shown as one ``Error:`` line."""
     from vaezip.api import CodingError
-    from vaezip.container import ContainerError
+    from vaezip.format import ContainerError
     from vaezip.images import ImageError
     from vaezip.rans import FormatError
     from vaezip.zoo import ModelError

@@ -19,7 +19,7 @@ def info(source):
       vaezip info digit.png.vz
     """
     with one_line_errors():
-        from vaezip import container as vz
+        from vaezip import format as vz
 
         data = source.read_bytes()
         contents = vz.read_header(data)
