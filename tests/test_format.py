@@ -286,8 +286,6 @@ def test_write_refuses_an_invalid_archive(change):
         vz.write(Archive(**fields))
 
 
-
-
 def test_header_size_below_the_smallest_header_is_corrupt():
     preamble = vz.MAGIC + struct.pack("<HHHHHHQI", 1, 0, 0, 1, 0, 0, 200, 97)
     data = (preamble + struct.pack("<I", zlib.crc32(preamble))).ljust(200, b"\x00")

@@ -230,5 +230,3 @@ def test_version_2_preamble_cut_inside_a_number_is_truncation():
     data = vz.MAGIC + struct.pack("<HB", 2, 0) + b"\x80\x80"
     with pytest.raises(TruncatedError, match="inside its preamble"):
         vz.read(data)
-
-

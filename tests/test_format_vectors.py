@@ -220,4 +220,3 @@ def test_writer_output_is_pinned(name):
     assert vz.write(vz.read(data)) == data
     archive, _ = vector_archives()[name]
     assert vz.write(archive) == data
-

@@ -174,5 +174,3 @@ def test_png_bit_depth_must_fit_the_mode(mode, depth):
 def test_write_refuses_non_pictures():
     with pytest.raises(ImageError):
         write_png(np.zeros((2, 2), np.uint8), io.BytesIO())
-
-

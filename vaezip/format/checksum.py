@@ -14,6 +14,7 @@ import numpy as np
 
 from vaezip.format.records import CHECKSUM_SIZE
 
+
 def _canonical_bytes(pixels, bit_depth: int | None) -> bytes:
     """One image in the canonical layout of docs/format.md, "Pixel checksum"."""
     array = np.asarray(pixels)
@@ -87,4 +88,3 @@ def _canonical_run(stack: np.ndarray, bit_depth: int | None) -> bytes:
     out[:, :13] = prefix
     out[:, 13:] = body
     return out.tobytes()
-

@@ -13,6 +13,7 @@ import numpy as np
 from vaezip.format import MAX_PIXELS, MAX_SIDE, MODE_IDS, MODES, pixel_checksum
 from vaezip.images.png import COLOUR_TYPES, PNG_MODES
 
+
 class ImageError(ValueError):
     """An input that is not a PNG vaezip can read, or a Picture that cannot be written.
 
