@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    from vaezip import api, zoo
-    from vaezip.adapter import TorchLatentModel
+    from vaezip import api
+    from vaezip.models import zoo
+    from vaezip.models.adapter import TorchLatentModel
     from vaezip.codecs import GaussianLatent
     from vaezip.codecs.bitsback import push_batch, push_batch_cis, push_batch_is
     from vaezip.datasets import load

@@ -5,7 +5,7 @@ Usage::
     python benchmarks/kernel_portability.py [--model mnist] [--data mnist-test] [--images 64] [--json FILE]
 
 A .vz file decodes only where the decoder rebuilds the networks' outputs bit
-for bit (after ``vaezip.adapter`` rounds them to its 2**-16 grid). Another
+for bit (after ``vaezip.models.adapter`` rounds them to its 2**-16 grid). Another
 CPU's kernels (oneDNN and MKL pick them by vector ISA) or another torch
 build change last bits; this script imitates that on one machine by
 switching torch's oneDNN (mkldnn) backend off, and counts the grid values
@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from vaezip import zoo
-    from vaezip.adapter import TorchLatentModel
+    from vaezip.models import zoo
+    from vaezip.models.adapter import TorchLatentModel
     from vaezip.datasets import load
 
     torch.set_num_threads(1)

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 
 def _fingerprint(model: str) -> str:
-    from vaezip import zoo
-    from vaezip.adapter import TorchLatentModel, kernel_fingerprint
+    from vaezip.models import zoo
+    from vaezip.models.adapter import TorchLatentModel, kernel_fingerprint
 
     return kernel_fingerprint(TorchLatentModel(zoo.load_model(model)))
 

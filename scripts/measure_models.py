@@ -7,10 +7,10 @@ For every model in the zoo (or those named with ``--models``):
   (``zoo.json``, written by ``vaezip train`` from a float64 measurement with
   the card's K samples); nothing is recomputed there;
 * the importance-sampled estimate −log (1/K) Σ_k q(x|z_k) q(z_k) / p(z_k|x)
-  with K = ``--k`` (default 1000) is computed with ``vaezip.density.estimate``
+  with K = ``--k`` (default 1000) is computed with ``vaezip.models.density.estimate``
   on a fixed subset: the first ``--subset`` images of the test split
   (default 200), after the same target preparation as ``vaezip train``
-  (``vaezip.train.as_targets`` with seed 2, which only matters for 8-bit
+  (``vaezip.models.train.as_targets`` with seed 2, which only matters for 8-bit
   images under a Bernoulli model; the shipped ``mnist-bin`` is tested on the
   already binarized ``mnist-bin-test``). The −ELBO of that subset (from the
   same K samples) is reported beside it, so the ELBO-to-IS gap is measured on
@@ -115,7 +115,7 @@ def test_spec(info) -> str:
 
 def card_dtype(name: str) -> str:
     """How the card's figures were computed, from its rates heading."""
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     path = zoo.models_dir() / f"{name}.md"
     text = path.read_text() if path.exists() else ""
@@ -138,9 +138,10 @@ def measure_model(name: str, k: int, subset: int, dtype_name: str, batch_size: i
                   max_rows: int, check_dtype: int) -> dict:
     import torch
 
-    from vaezip import datasets, density, zoo
-    from vaezip.train import as_targets
-    from vaezip.vae import count_parameters
+    from vaezip import datasets
+    from vaezip.models import density, zoo
+    from vaezip.models.train import as_targets
+    from vaezip.models.vae import count_parameters
 
     info = zoo.get_info(name)
     dtype = {"float32": torch.float32, "float64": torch.float64}[dtype_name]
@@ -179,7 +180,7 @@ def dtype_check(name: str, x, n_samples: int) -> dict:
 
     import torch
 
-    from vaezip import density, zoo
+    from vaezip.models import density, zoo
 
     generator = torch.Generator().manual_seed(0)
     eps = torch.randn((x.shape[0], n_samples, zoo.get_info(name).config["latent_dim"]),
@@ -255,7 +256,7 @@ def history(name: str) -> list[dict]:
 
 
 def readme_text(doc: dict) -> str:
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     infos = {m.name: m for m in zoo.list_models()}
     measured = current(doc)
@@ -284,7 +285,7 @@ def readme_text(doc: dict) -> str:
     lines = ["# vaezip model zoo", "",
              "Weights are registered in `zoo.json` (name, arch, config, file, full sha256) and",
              "verified on every load. Each model has a card `NAME.md`. Rates are measured on",
-             "the test split by `vaezip.density`, in bits per dimension: the −ELBO over the",
+             "the test split by `vaezip.models.density`, in bits per dimension: the −ELBO over the",
              "whole test split (written by `vaezip train`, float64 or float32 networks as the",
              "card says), and the importance-sampled",
              "−log q(x) with K = 1000 on the first images of the test split",
@@ -330,7 +331,7 @@ def card_section(doc: dict, name: str) -> str:
         out += [(f"**Factorized comparison model**: the network of `{COMPARISON[name]}` without "
                  "the causal head (pixels independent given z); shipped to measure what the "
                  "head buys."), ""]
-    out += [(f"Measured with `vaezip.density.estimate` on the first {sub['images']} images of "
+    out += [(f"Measured with `vaezip.models.density.estimate` on the first {sub['images']} images of "
              f"`{r['test_split']}` (K = 1000 on all of them would take hours on this 2-core "
              f"machine), K = {sub['importance_samples']}, seed 0, the model in {sub['dtype']}")]
     dc = r.get("dtype_check")
@@ -361,7 +362,7 @@ def card_section(doc: dict, name: str) -> str:
 
 
 def write_docs(doc: dict, names: list[str]) -> None:
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     directory = zoo.models_dir()
     (directory / "README.md").write_text(readme_text(doc))
@@ -377,7 +378,7 @@ def write_docs(doc: dict, names: list[str]) -> None:
 
 def current(doc: dict) -> list[str]:
     """Measured models whose weights are still the registered ones (same sha256)."""
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     registry = zoo.read_registry()
     return sorted(name for name, row in doc["models"].items()
@@ -388,7 +389,7 @@ def update_zoo(doc: dict) -> None:
     """Write the subset figures into ``rates`` of every current model in zoo.json."""
     from dataclasses import replace
 
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     models = zoo.read_registry()
     for name in current(doc):
@@ -455,7 +456,7 @@ def main() -> None:
 
     import torch
 
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     torch.set_num_threads(args.threads)
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
@@ -465,7 +466,7 @@ def main() -> None:
     doc.setdefault("baselines", {})
     doc["what"] = ("Shipped vaezip models on their test splits: whole-split −ELBO from the "
                    "model card (float64, the card's K), importance-sampled −log q(x) with K "
-                   "samples on the first N test images (vaezip.density.estimate), and JPEG XL "
+                   "samples on the first N test images (vaezip.models.density.estimate), and JPEG XL "
                    "lossless on one mosaic of each test split. Produced by "
                    "scripts/measure_models.py; bits per pixel (= per dimension). The "
                    "top-level machine, versions and date are the latest run's; each model's "

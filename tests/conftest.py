@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vaezip import zoo
+from vaezip.models import zoo
 
 TINY_MODELS = {
     # name: (arch, config overrides)
@@ -20,8 +20,8 @@ TINY_MODELS = {
 
 def make_zoo(directory: Path, names=tuple(TINY_MODELS), seed: int = 0) -> Path:
     """Write seeded tiny models and their registry into ``directory``."""
-    from vaezip.train import save_weights
-    from vaezip.vae import build_model
+    from vaezip.models.train import save_weights
+    from vaezip.models.vae import build_model
 
     for index, name in enumerate(names):
         arch, overrides = TINY_MODELS[name]

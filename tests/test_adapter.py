@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vaezip.adapter import OUTPUT_GRID_BITS, _on_grid  # noqa: E402
+from vaezip.models.adapter import OUTPUT_GRID_BITS, _on_grid  # noqa: E402
 
 
 def _float64_rounding(values: np.ndarray) -> np.ndarray:
@@ -31,8 +31,8 @@ def test_float32_rounding_is_the_float64_rounding():
 
 def test_head_features_stay_float32_and_channels_last(tiny_zoo_dir):
     """The head gets the decoder's float32 grid values without a copy, and codes them as float64 would."""
-    from vaezip import zoo
-    from vaezip.adapter import TorchLatentModel
+    from vaezip.models import zoo
+    from vaezip.models.adapter import TorchLatentModel
 
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (5, 8, 8))
@@ -49,8 +49,8 @@ def test_head_features_stay_float32_and_channels_last(tiny_zoo_dir):
 
 def test_each_memory_format_is_deterministic(tiny_zoo_dir):
     """Both layouts give the same values run after run; api picks one by the file's format version."""
-    from vaezip import zoo
-    from vaezip.adapter import TorchLatentModel
+    from vaezip.models import zoo
+    from vaezip.models.adapter import TorchLatentModel
 
     z = np.random.default_rng(2).normal(size=(16, 3))
     runs = {cl: [TorchLatentModel(zoo.load_model("tiny", tiny_zoo_dir), 16, channels_last=cl).decode(z)["features"]

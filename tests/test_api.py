@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import blobs, make_zoo
-from vaezip import api, zoo
+from vaezip import api
+from vaezip.models import zoo
 from vaezip import format as vz
 from vaezip.images import Picture, from_array
 
@@ -191,7 +192,7 @@ def test_a_weight_differing_by_one_value_is_refused(tiny_zoo_dir, tmp_path, monk
     weights = torch.load(copy / info.file, weights_only=True)
     key = next(iter(weights))
     weights[key].view(-1)[0] += 1e-6
-    from vaezip.train import save_weights
+    from vaezip.models.train import save_weights
 
     path, digest = save_weights(weights, "tiny", copy)
     zoo.register_model(zoo.ModelInfo("tiny", info.arch, info.config, path.name, digest), copy)

@@ -73,7 +73,7 @@ def test_directory_archive_and_json(tiny_zoo, tmp_path):
 
 def test_models_lists_retired_weights(tmp_path, monkeypatch):
     from conftest import make_zoo
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     directory = make_zoo(tmp_path / "zoo", names=("tiny",))
     monkeypatch.setenv(zoo.ENV_MODELS, str(directory))

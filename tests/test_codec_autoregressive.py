@@ -12,7 +12,8 @@ from vaezip.codecs.bernoulli import Bernoulli
 from vaezip.codecs.detmath import SNAP_BITS
 from vaezip.codecs.logistic import LogisticMixture
 from vaezip.rans import FormatError, Message
-from vaezip.vae import build_model, export_head, head_params_reference
+from vaezip.models.head import export_head, head_params_reference
+from vaezip.models.vae import build_model
 
 SHAPE = dict(height=8, width=12, channels=8, head_hidden=16, latent_dim=4)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vaezip import density, vae
+from vaezip.models import density, vae
 
 torch.set_num_threads(1)
 LOG_2 = math.log(2.0)

@@ -5,7 +5,7 @@ shipped sample (``vaezip.datasets.load("sample")``; for ``mnist-bin``
 thresholded at 127 to 0/1) compressed with the shipped model ``MODEL`` in
 format version N, ``api.compress(to_pictures(images), model=MODEL)``, on one
 kind of machine. ``KIND/KERNELS.json`` says which machine, and holds
-``vaezip.adapter.kernel_fingerprint`` of each model's networks there (by
+``vaezip.models.adapter.kernel_fingerprint`` of each model's networks there (by
 ``MODEL:contiguous`` for version 1, ``MODEL:channels_last`` for version 2),
 or null where they were not recorded.
 
@@ -42,10 +42,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vaezip import api, zoo
+from vaezip import api
 from vaezip import format as vz
 from vaezip.bench import to_pictures
 from vaezip.datasets import load
+from vaezip.models import zoo
 
 VECTORS = Path(__file__).parent / "vectors" / "vz"
 MODELS = ("mnist", "mnist-bin")
@@ -72,7 +73,7 @@ def network_key(model: str, version: int) -> str:
 
 @lru_cache(maxsize=None)
 def fingerprint_here(key: str) -> str:
-    from vaezip.adapter import TorchLatentModel, kernel_fingerprint
+    from vaezip.models.adapter import TorchLatentModel, kernel_fingerprint
 
     model, layout = key.split(":")
     return kernel_fingerprint(TorchLatentModel(zoo.load_model(model), channels_last=layout == "channels_last"))
@@ -118,7 +119,7 @@ def test_vector_names_parse_and_every_kind_is_described():
 def test_kernel_fingerprint_is_repeatable_and_sees_other_kernels():
     import torch
 
-    from vaezip.adapter import TorchLatentModel, kernel_fingerprint
+    from vaezip.models.adapter import TorchLatentModel, kernel_fingerprint
 
     model = TorchLatentModel(zoo.load_model("mnist"), channels_last=True)
     first = kernel_fingerprint(model)

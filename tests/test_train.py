@@ -9,8 +9,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from vaezip import train as training
-from vaezip import zoo
+from vaezip.models import train as training
+from vaezip.models.train import loop, pipeline
+from vaezip.models import zoo
 from vaezip.cli import main
 
 torch.set_num_threads(1)
@@ -35,7 +36,7 @@ def synthetic(spec: str) -> np.ndarray:
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     monkeypatch.setenv(zoo.ENV_MODELS, str(tmp_path / "models"))
-    monkeypatch.setattr(training, "load_images", synthetic)
+    monkeypatch.setattr(pipeline, "load_images", synthetic)
     return tmp_path
 
 
@@ -151,7 +152,7 @@ def test_errors_are_one_line(workdir):
 
 def test_early_stopping(workdir, monkeypatch):
     scores = iter([5.0, 4.0, 4.5, 4.6, 4.7, 4.8])
-    monkeypatch.setattr(training, "validation_bpd", lambda *args: next(scores))
+    monkeypatch.setattr(loop, "validation_bpd", lambda *args: next(scores))
     result = run(workdir, "bits-train", "--arch", "bernoulli", "-o", "e", "--epochs", "6",
                  "--patience", "2", *TINY)
     assert result.exit_code == 0, result.output

@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from vaezip import vae
+from vaezip.models import vae
+from vaezip.models.config import ARCHS, make_config, ModelConfigError, VAEConfig
+from vaezip.models.head import causal_offsets, export_head, head_params_reference
+from vaezip.models.likelihoods import bernoulli_log_prob, logistic_mixture_log_prob, mixture_pixel_params
 
 torch.set_num_threads(1)
 
@@ -29,7 +32,7 @@ def scale_parameters(model: vae.VAE, factor: float) -> None:
             parameter.mul_(factor)
 
 
-@pytest.mark.parametrize("arch", sorted(vae.ARCHS))
+@pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_every_arch_has_the_documented_interface(arch):
     model = tiny_model(arch)
     x = random_pixels(model)
@@ -61,7 +64,7 @@ def test_mixture_probabilities_sum_to_one(n_values):
     params[:4, 2 * k:] = -9.0  # scales below the clamp
     params[4:8, k:2 * k] = 5.0  # means far outside [-1, 1]
     values = torch.arange(n_values).view(1, n_values, 1)
-    log_p = torch.stack([vae.logistic_mixture_log_prob(params, values[:, v:v + 1, :].expand(
+    log_p = torch.stack([logistic_mixture_log_prob(params, values[:, v:v + 1, :].expand(
         pixels, 1, 1), k, n_values) for v in range(n_values)])
     assert torch.allclose(torch.logsumexp(log_p, dim=0), torch.zeros(pixels, 1, 1,
                                                                   dtype=torch.float64), atol=1e-12)
@@ -77,7 +80,7 @@ def test_mixture_matches_the_documented_formula():
         upper = torch.sigmoid((u + h - means) / scales) if v < 255 else torch.ones(2)
         lower = torch.sigmoid((u - h - means) / scales) if v > 0 else torch.zeros(2)
         expected = torch.log((weights * (upper - lower)).sum())
-        got = vae.logistic_mixture_log_prob(params, torch.tensor([[[v]]]), 2, 256)
+        got = logistic_mixture_log_prob(params, torch.tensor([[[v]]]), 2, 256)
         assert abs(got.item() - expected.item()) < 1e-12
 
 
@@ -87,13 +90,13 @@ def test_pixel_unit_parameters_give_the_same_probabilities():
     k = 4
     params = torch.randn(6, 3 * k, 1, 1, generator=generator, dtype=torch.float64)
     params[:, 2 * k:] -= 2.0
-    weights, means, scales = vae.mixture_pixel_params(params[:, :, 0, 0].numpy(), k, 256)
+    weights, means, scales = mixture_pixel_params(params[:, :, 0, 0].numpy(), k, 256)
     edges = np.concatenate([[-np.inf], np.arange(255) + 0.5, [np.inf]])
     with np.errstate(over="ignore"):
         cdf = 1.0 / (1.0 + np.exp(-(edges[None, None] - means[..., None]) / scales[..., None]))
     expected = np.log((weights[..., None] * np.diff(cdf, axis=-1)).sum(axis=1))  # (6, 256)
     values = torch.arange(256).view(1, 256, 1).expand(6, 256, 1)
-    got = torch.stack([vae.logistic_mixture_log_prob(params, values[:, v:v + 1], k, 256)
+    got = torch.stack([logistic_mixture_log_prob(params, values[:, v:v + 1], k, 256)
                        for v in range(256)], dim=1).view(6, 256).numpy()
     finite = expected > -30
     assert np.abs(got[finite] - expected[finite]).max() < 1e-8
@@ -101,18 +104,18 @@ def test_pixel_unit_parameters_give_the_same_probabilities():
 
 def test_bernoulli_probability():
     logits = torch.tensor([-2.0, 0.0, 3.0], dtype=torch.float64).view(3, 1, 1, 1)
-    ones = vae.bernoulli_log_prob(logits, torch.ones(3, 1, 1, dtype=torch.long))
-    zeros = vae.bernoulli_log_prob(logits, torch.zeros(3, 1, 1, dtype=torch.long))
+    ones = bernoulli_log_prob(logits, torch.ones(3, 1, 1, dtype=torch.long))
+    zeros = bernoulli_log_prob(logits, torch.zeros(3, 1, 1, dtype=torch.long))
     assert torch.allclose(ones.exp() + zeros.exp(), torch.ones(3, 1, 1, dtype=torch.float64))
     assert torch.allclose(ones.exp().flatten(), torch.sigmoid(logits.flatten()))
 
 
 def test_causal_offsets_are_raster_ordered_and_exclude_the_centre():
-    offsets = vae.causal_offsets(5)
+    offsets = causal_offsets(5)
     assert offsets.shape == (12, 2)
     assert offsets.tolist()[:5] == [[-2, -2], [-2, -1], [-2, 0], [-2, 1], [-2, 2]]
     assert offsets.tolist()[-2:] == [[0, -2], [0, -1]]
-    assert vae.causal_offsets(3).tolist() == [[-1, -1], [-1, 0], [-1, 1], [0, -1]]
+    assert causal_offsets(3).tolist() == [[-1, -1], [-1, 0], [-1, 1], [0, -1]]
 
 
 @pytest.mark.parametrize("arch", ["logistic-ar", "bernoulli-ar"])
@@ -154,18 +157,18 @@ def test_reference_head_agrees_with_torch(arch, layers, kernel):
     features = torch.randn(2, 6, 8, 8, generator=generator, dtype=torch.float64) * 2
     x = random_pixels(model, batch=2, seed=5)
     expected = model.head_params(features, x).detach().numpy()
-    weights = vae.export_head(model)
+    weights = export_head(model)
     assert all(a.dtype == np.float64 for a in weights.values())
-    assert weights["conv_w"].shape == (len(vae.causal_offsets(kernel)), 6)
+    assert weights["conv_w"].shape == (len(causal_offsets(kernel)), 6)
     assert weights["layer_w"].shape == (layers, 6, 6)
-    got = vae.head_params_reference(features.numpy(), x.numpy(), weights)
+    got = head_params_reference(features.numpy(), x.numpy(), weights)
     assert np.abs(got - expected).max() <= 1e-9
     assert np.abs(expected).max() > 1.0  # the comparison is not trivially zero
 
 
 def test_export_head_refuses_a_factorized_model():
     with pytest.raises(ValueError, match="factorized"):
-        vae.export_head(tiny_model("logistic"))
+        export_head(tiny_model("logistic"))
 
 
 def test_factorized_model_ignores_pixels():
@@ -175,19 +178,19 @@ def test_factorized_model_ignores_pixels():
 
 
 def test_config_round_trip_and_errors():
-    config = vae.make_config("logistic-ar", latent_dim=40, mixtures=3)
-    assert vae.VAEConfig.from_dict(config.to_dict()) == config
+    config = make_config("logistic-ar", latent_dim=40, mixtures=3)
+    assert VAEConfig.from_dict(config.to_dict()) == config
     assert vae.model_from_config(config.to_dict()).config == config
-    with pytest.raises(vae.ModelConfigError, match="unknown arch"):
-        vae.make_config("nope")
-    with pytest.raises(vae.ModelConfigError, match="divisible by 4"):
-        vae.make_config("logistic", height=30)
-    with pytest.raises(vae.ModelConfigError, match="n_values"):
-        vae.make_config("bernoulli", n_values=256)
-    with pytest.raises(vae.ModelConfigError, match="override"):
-        vae.make_config("bernoulli", colour=True)
-    with pytest.raises(vae.ModelConfigError, match="unknown model config"):
-        vae.VAEConfig.from_dict({"colour": 1})
+    with pytest.raises(ModelConfigError, match="unknown arch"):
+        make_config("nope")
+    with pytest.raises(ModelConfigError, match="divisible by 4"):
+        make_config("logistic", height=30)
+    with pytest.raises(ModelConfigError, match="n_values"):
+        make_config("bernoulli", n_values=256)
+    with pytest.raises(ModelConfigError, match="override"):
+        make_config("bernoulli", colour=True)
+    with pytest.raises(ModelConfigError, match="unknown model config"):
+        VAEConfig.from_dict({"colour": 1})
 
 
 def test_float64_is_deterministic_across_batch_splits():

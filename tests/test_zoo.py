@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from vaezip import vae, zoo
+from vaezip.models import vae, zoo
 
 torch.set_num_threads(1)
 
@@ -97,5 +97,5 @@ def test_a_corrupt_registry_is_a_model_error(models):
 
 
 def test_importing_the_zoo_does_not_import_torch():
-    code = "import sys, vaezip.zoo; assert 'torch' not in sys.modules"
+    code = "import sys, vaezip.models.zoo; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

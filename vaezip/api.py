@@ -36,7 +36,7 @@ Pictures are coded in input order. Consecutive pictures with the same coder
 form runs; a VAE run is cut into at most ``MAX_STREAMS`` independent
 streams (one message each), which are coded and decoded on a thread pool:
 ``default_streams`` of them unless the caller says. Networks run with one
-torch thread (``vaezip.adapter``), so results do not depend on the
+torch thread (``vaezip.models.adapter``), so results do not depend on the
 machine's thread count.
 """
 
@@ -176,7 +176,7 @@ def _model_key(info) -> tuple[int, int, str]:
 
 def choose_model(pictures: list[Picture], model: str | None = None) -> str:
     """The zoo model for these pictures (rule 2), ``model`` if given, or ``"none"``."""
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     if model is not None:
         if model == vz.MODEL_FREE:
@@ -217,7 +217,7 @@ def _quick_neg_elbo(info, pictures: list[Picture], tiles: bool = False) -> float
     with ``tiles``, of up to ``PROBE_TILES`` full tiles spread over each tileable picture), in nats."""
     import torch
 
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     if tiles:
         key = _model_key(info)
@@ -308,8 +308,8 @@ class _Coders:
         self.model = None
         self.sha256 = bytes(32)
         if model_name != vz.MODEL_FREE:
-            from vaezip import zoo
-            from vaezip.adapter import TorchLatentModel
+            from vaezip.models import zoo
+            from vaezip.models.adapter import TorchLatentModel
 
             # info: the weights a file names (current or retired); None: the current ones
             self.info = info or zoo.get_info(model_name)
@@ -454,7 +454,7 @@ def plan(pictures: list[Picture], model: str | None = None, estimate_samples: in
     tiles: dict[int, bytes] = {}
     if name == vz.MODEL_FREE:
         return name, [vz.CODER_MODEL_FREE] * len(pictures), estimates, tiles
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     info = zoo.get_info(name)
     key = _model_key(info)
@@ -463,7 +463,7 @@ def plan(pictures: list[Picture], model: str | None = None, estimate_samples: in
     fitting = [i for i, coder in enumerate(coders) if coder == vz.CODER_VAE]
     if fitting and estimate_samples > 0:
         from vaezip.codecs.planar import Planar
-        from vaezip.density import estimate
+        from vaezip.models.density import estimate
         from vaezip.rans import Message
 
         images = np.stack([pictures[i].pixels[:, :, 0] for i in fitting]).astype(np.int64)
@@ -521,9 +521,9 @@ def _tile_costs(name: str, picture: Picture, tiles: list[np.ndarray]) -> tuple[n
     """Per tile: the model's one-sample −ELBO and the model-free coder's bits on the tile alone."""
     import torch
 
-    from vaezip import zoo
+    from vaezip.models import zoo
     from vaezip.codecs.planar import Planar
-    from vaezip.density import estimate
+    from vaezip.models.density import estimate
     from vaezip.rans import Message
 
     model = zoo.load_model(name, dtype=torch.float32)
@@ -745,7 +745,7 @@ NOT_HERE = (
 def _decoding_side(header: vz.Header, uses_vae: bool) -> _Coders:
     if not uses_vae:
         return _Coders(vz.MODEL_FREE, header.batch_size)
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     try:
         info = zoo.find_weights(

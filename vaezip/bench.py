@@ -4,7 +4,7 @@
 into one archive with ``vaezip.api.compress`` (the code the ``compress``
 command runs), decompresses it with ``vaezip.api.decompress`` and checks
 every image comes back exact, estimates the model's −ELBO and
-importance-sampled −log q(x) (``vaezip.density.estimate``), and codes the
+importance-sampled −log q(x) (``vaezip.models.density.estimate``), and codes the
 same images with PNG, WebP, JPEG XL, xz, brotli and zstd. It returns one
 JSON-ready record; docs/bench.md documents every field.
 
@@ -110,7 +110,8 @@ def resolve_model(pictures: list, model: str | None) -> str:
     the zoo codes and that ``--model none`` benches the model-free coder), or
     when the named model does not fit them.
     """
-    from vaezip import api, zoo
+    from vaezip import api
+    from vaezip.models import zoo
 
     first = pictures[0]
     here = _shape_text(first.height, first.width, first.mode)
@@ -140,7 +141,7 @@ def _model_shape(info) -> str:
 def _model_record(name: str) -> dict:
     if name == "none":
         return {"name": "none", "arch": None, "sha256": None, "trained_on": None}
-    from vaezip import zoo
+    from vaezip.models import zoo
 
     info = zoo.get_info(name)
     return {"name": name, "arch": info.arch, "sha256": info.sha256, "trained_on": info.dataset or None}
@@ -287,8 +288,8 @@ def _estimate(pictures, indices, name, samples, progress):
     """
     import torch
 
-    from vaezip import zoo
-    from vaezip.density import estimate
+    from vaezip.models import zoo
+    from vaezip.models.density import estimate
 
     images = np.stack([pictures[i].pixels[:, :, 0] for i in indices]).astype(np.int64)
     bar = progress(f"estimate: -ELBO and IS (K={samples})", len(indices))

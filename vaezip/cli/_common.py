@@ -16,7 +16,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from vaezip.format import ContainerError
     from vaezip.images import ImageError
     from vaezip.rans import FormatError
-    from vaezip.zoo import ModelError
+    from vaezip.models.zoo import ModelError
 
     return (CodingError, ContainerError, ImageError, FormatError, ModelError, OSError)
 

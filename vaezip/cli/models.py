@@ -16,7 +16,7 @@ def models():
       vaezip models
     """
     with one_line_errors():
-        from vaezip import zoo
+        from vaezip.models import zoo
 
         infos = zoo.list_models()
         retired = zoo.read_retired()

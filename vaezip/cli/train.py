@@ -94,8 +94,8 @@ def train(ctx: click.Context, dataset, arch, name, epochs, batch_size, lr, seed,
     """
     import torch  # noqa: F401  (heavy imports stay inside the command)
 
-    from vaezip import zoo
-    from vaezip.train import TrainError, TrainOptions, train as run_training
+    from vaezip.models import zoo
+    from vaezip.models.train import TrainError, TrainOptions, train as run_training
 
     options = TrainOptions(
         dataset=dataset, arch=arch, name=name, epochs=epochs, batch_size=batch_size, lr=lr,

@@ -3,7 +3,7 @@
 A decoder network maps z to per-pixel features ``(B, C, H, W)`` once per
 image. The head turns pixel ``(i, j)``'s features plus its already-coded
 neighbours into that pixel's distribution parameters (see
-``vaezip.vae.export_head`` for the weights and ``docs/models.md``)::
+``vaezip.models.head.export_head`` for the weights and ``docs/models.md``)::
 
     u = v * 2 / (n_values - 1) - 1                      (normalized pixel values)
     a = features[:, i, j] + sum_n conv_w[n] * u[i + dy_n, j + dx_n]   (inside the image only)

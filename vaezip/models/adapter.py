@@ -26,7 +26,9 @@ import numpy as np
 import torch
 
 from vaezip.codecs import AutoregressiveBernoulli, AutoregressiveMixture, Bernoulli, LogisticMixture
-from vaezip.vae import LOG_SCALE_MAX, LOG_SCALE_MIN, VAE, export_head
+from vaezip.models.head import export_head
+from vaezip.models.likelihoods import LOG_SCALE_MAX, LOG_SCALE_MIN
+from vaezip.models.vae import VAE
 
 
 OUTPUT_GRID_BITS = 16
@@ -52,7 +54,7 @@ def _on_grid(values: torch.Tensor) -> np.ndarray:
 
 
 class TorchLatentModel:
-    """Wraps a ``vaezip.vae.VAE`` for ``vaezip.codecs.bitsback``.
+    """Wraps a ``vaezip.models.vae.VAE`` for ``vaezip.codecs.bitsback``.
 
     Attributes:
         latent_dim, likelihood: as ``LatentModel`` requires.

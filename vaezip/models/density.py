@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vaezip.vae import kl_standard_normal
+from vaezip.models.vae import kl_standard_normal
 
 LOG_2 = math.log(2.0)
 LOG_2PI = math.log(2.0 * math.pi)
@@ -111,6 +111,6 @@ def estimate(model, images, n_samples: int = 100, batch_size: int = 64, seed: in
 
 def estimate_zoo(name: str, images, **kwargs) -> DensityEstimate:
     """``estimate`` for a zoo model, loaded (and verified) in float64."""
-    from vaezip.zoo import load_model
+    from vaezip.models.zoo import load_model
 
     return estimate(load_model(name), images, **kwargs)

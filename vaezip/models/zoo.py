@@ -68,7 +68,7 @@ def models_dir() -> Path:
     env = os.environ.get(ENV_MODELS)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "models"
+    return Path(__file__).resolve().parents[2] / "models"  # vaezip/models/zoo.py -> the checkout's models/
 
 
 def sha256_file(path: Path) -> str:
@@ -205,7 +205,8 @@ def load_model(name: str, directory: Path | None = None, dtype=None, info: Model
     """
     import torch
 
-    from vaezip.vae import ModelConfigError, model_from_config
+    from vaezip.models.config import ModelConfigError
+    from vaezip.models.vae import model_from_config
 
     if info is None:
         info = get_info(name, directory)
