@@ -10,9 +10,10 @@ import pytest
 
 from conftest import blobs, make_zoo
 from vaezip import api
-from vaezip.models import zoo
 from vaezip import format as vz
 from vaezip.images import Picture, from_array
+from vaezip.models import zoo
+from vaezip.pipeline import encoding, plan
 
 
 def pictures_of(images, mode=None, prefix="img"):
@@ -92,7 +93,7 @@ def test_model_choice_rule(tiny_zoo, monkeypatch):
     assert api.choose_model(grey, model="tiny-fact") == "tiny-fact"
     # two 8-bit models fit: the lower -ELBO wins
     scores = {"tiny": 5.0, "tiny-fact": 3.0}
-    monkeypatch.setattr(api, "_quick_neg_elbo", lambda info, pics, tiles=False: scores[info.name])
+    monkeypatch.setattr(plan, "_quick_neg_elbo", lambda info, pics, tiles=False: scores[info.name])
     assert api.choose_model(grey) == "tiny-fact"
     scores["tiny"] = 1.0
     assert api.choose_model(grey) == "tiny"
@@ -266,7 +267,7 @@ def test_unknown_estimator_is_refused(tiny_zoo):
 
 # -- pictures larger than the model: tiles ----------------------------------------------------
 def _fake_tile_costs(wins):
-    """A stand-in for api._tile_costs: the VAE 'wins' on tiles where ``wins(k)`` (k counts calls' tiles)."""
+    """A stand-in for plan._tile_costs: the VAE 'wins' on tiles where ``wins(k)`` (k counts calls' tiles)."""
     def costs(name, picture, tiles):
         vae = np.array([1.0 if wins(k) else 1e9 for k in range(len(tiles))])
         return vae, np.full(len(tiles), 100.0)
@@ -276,8 +277,8 @@ def _fake_tile_costs(wins):
 @pytest.mark.parametrize("model, mode, size", [("tiny", "L", (20, 27)), ("tiny-bin", "1", (16, 17)),
                                                ("tiny", "L", (8, 30))])
 def test_tiled_pictures_round_trip(tiny_zoo, monkeypatch, model, mode, size):
-    monkeypatch.setattr(api, "_tile_costs", _fake_tile_costs(lambda k: k % 3 != 1))
-    monkeypatch.setattr(api, "_png_bytes", lambda picture, source: bytes(1 << 20))  # never stored as PNG
+    monkeypatch.setattr(plan, "_tile_costs", _fake_tile_costs(lambda k: k % 3 != 1))
+    monkeypatch.setattr(encoding, "_png_bytes", lambda picture, source: bytes(1 << 20))  # never stored as PNG
     rng = np.random.default_rng(1)
     big = rng.integers(0, 2 if mode == "1" else 256, size).astype(np.uint8)
     pictures = pictures_of(list(blobs(3)) if mode == "L" else [], mode=mode) + [from_array(big, mode=mode, name="big.png")]
@@ -291,15 +292,15 @@ def test_tiled_pictures_round_trip(tiny_zoo, monkeypatch, model, mode, size):
 
 
 def test_tiles_are_skipped_when_the_vae_wins_none(tiny_zoo, monkeypatch):
-    monkeypatch.setattr(api, "_tile_costs", _fake_tile_costs(lambda k: False))
+    monkeypatch.setattr(plan, "_tile_costs", _fake_tile_costs(lambda k: False))
     big = np.random.default_rng(2).integers(0, 256, (24, 24)).astype(np.uint8)
     data, report = api.compress([from_array(big, name="big.png")], model="tiny")
     assert report.pictures[0].coder in ("model-free", "stored-png") and report.model == "none"
 
 
 def test_tile_coders_that_do_not_fit_the_tiles_are_refused(tiny_zoo, monkeypatch):
-    monkeypatch.setattr(api, "_tile_costs", _fake_tile_costs(lambda k: True))
-    monkeypatch.setattr(api, "_png_bytes", lambda picture, source: bytes(1 << 20))
+    monkeypatch.setattr(plan, "_tile_costs", _fake_tile_costs(lambda k: True))
+    monkeypatch.setattr(encoding, "_png_bytes", lambda picture, source: bytes(1 << 20))
     big = np.random.default_rng(3).integers(0, 256, (16, 20)).astype(np.uint8)
     data, _ = api.compress([from_array(big, name="big.png")], model="tiny")
     archive = vz.read(data)

@@ -1,0 +1,122 @@
+"""The coders of one archive's streams: VAE pictures with bits-back, per-tile pictures, model-free
+planes, and stored PNG files; built once per archive and shared by its streams."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaezip import format as vz
+from vaezip.images import Picture
+from vaezip.pipeline.settings import LATENT_BITS, LIKELIHOOD_PRECISION, POSTERIOR_PRECISION, CodingError
+
+
+class Coders:
+    """The model side of one archive: bits-back pieces, built once and shared by the streams."""
+
+    def __init__(self, model_name: str, batch_size: int, particles: int = 1, coupled: bool = True,
+                 version: int = vz.FORMAT_VERSION, info=None):
+        from vaezip.codecs import GaussianLatent
+
+        self.batch_size = batch_size
+        self.particles = particles
+        self.coupled = coupled
+        self.model_name = model_name
+        self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
+        self.model = None
+        self.sha256 = bytes(32)
+        if model_name != vz.MODEL_FREE:
+            from vaezip.models import zoo
+            from vaezip.models.adapter import TorchLatentModel
+
+            # info: the weights a file names (current or retired); None: the current ones
+            self.info = info or zoo.get_info(model_name)
+            # format version 1 ran the networks in torch's default (contiguous) memory format,
+            # version 2 runs them channels-last: other float32 kernels, so other grid values
+            self.model = TorchLatentModel(zoo.load_model(model_name, info=self.info), LIKELIHOOD_PRECISION,
+                                          channels_last=version >= 2)
+            self.sha256 = bytes.fromhex(self.info.sha256)
+
+    # model-free pictures: planes through the adaptive coder, or the PNG bytes as they are
+    @staticmethod
+    def push_planar(msg, picture: Picture) -> None:
+        from vaezip.codecs.planar import Planar
+
+        planes = picture.planes()
+        for c in range(planes.shape[0] - 1, -1, -1):
+            Planar(picture.bit_depth).push(msg, planes[c])
+
+    @staticmethod
+    def pop_planar(msg, height: int, width: int, channels: int, bit_depth: int) -> np.ndarray:
+        from vaezip.codecs.planar import Planar
+
+        planes = [Planar(bit_depth).pop(msg, shape=(height, width)) for _ in range(channels)]
+        return np.stack(planes, axis=-1)
+
+    @staticmethod
+    def push_stored(msg, blob: bytes) -> None:
+        """A PNG file's bytes: its length as two 16-bit symbols, then the bytes, 8 bits each."""
+        from vaezip.codecs import Uniform
+
+        Uniform(256).push(msg, np.frombuffer(blob, dtype=np.uint8))
+        Uniform(1 << 16).push(msg, np.array([len(blob) >> 16, len(blob) & 0xFFFF]))
+
+    @staticmethod
+    def pop_stored(msg) -> bytes:
+        from vaezip.codecs import Uniform
+
+        high, low = Uniform(1 << 16).pop(msg, (2,))
+        size = (int(high) << 16) | int(low)
+        if size > 4 * msg.length + 8:
+            raise CodingError("a stored PNG declares more bytes than its stream holds: corrupt file")
+        return Uniform(256).pop(msg, (size,)).astype(np.uint8).tobytes()
+
+    # per-tile pictures: the model-free tiles first (popped last), then the VAE tiles with bits-back
+    def push_tiles(self, msg, picture: Picture, tile_coders: bytes) -> None:
+        from vaezip.codecs.planar import Planar
+        from vaezip.images.tiling import split
+
+        tiles = split(picture.pixels[:, :, 0], self.tile_bounds(picture.height, picture.width, tile_coders))
+        for k in range(len(tiles) - 1, -1, -1):
+            if tile_coders[k] == vz.CODER_MODEL_FREE:
+                Planar(picture.bit_depth).push(msg, np.ascontiguousarray(tiles[k]))
+        vae = [tiles[k] for k in range(len(tiles)) if tile_coders[k] == vz.CODER_VAE]
+        self.push_vae(msg, np.stack(vae).astype(np.int64), [0.0] * len(vae))
+
+    def pop_tiles(self, msg, height: int, width: int, bit_depth: int, tile_coders: bytes) -> np.ndarray:
+        from vaezip.codecs.planar import Planar
+        from vaezip.images.tiling import assemble
+
+        bounds = self.tile_bounds(height, width, tile_coders)
+        vae = iter(self.pop_vae(msg, tile_coders.count(vz.CODER_VAE)))
+        free = [None if c == vz.CODER_VAE else Planar(bit_depth).pop(msg, shape=(b - t, r - l))
+                for c, (t, b, l, r) in zip(tile_coders, bounds)]
+        tiles = [next(vae) if c == vz.CODER_VAE else tile for c, tile in zip(tile_coders, free)]
+        return assemble(tiles, bounds, height, width)[:, :, None]
+
+    def tile_bounds(self, height: int, width: int, tile_coders: bytes) -> list[tuple[int, int, int, int]]:
+        """The tiling rule's tiles, after checking ``tile_coders`` fits them (a corrupt file otherwise)."""
+        from vaezip.images.tiling import is_full, tile_bounds
+
+        tile_height, tile_width = self.model.shape
+        bounds = tile_bounds(height, width, tile_height, tile_width)
+        if len(bounds) != len(tile_coders) or vz.CODER_VAE not in tile_coders or any(
+            c == vz.CODER_VAE and not is_full(b, tile_height, tile_width) for c, b in zip(tile_coders, bounds)
+        ):
+            raise CodingError("the tile coders of an image do not fit its tiles: corrupt file")
+        return bounds
+
+    # VAE pictures, with bits-back
+    def push_vae(self, msg, images: np.ndarray, sizes: list[float]) -> None:
+        from vaezip.codecs.bitsback import push_stream
+
+        shares = np.zeros(len(images))
+        push_stream(msg, images, self.model, self.latent, self.batch_size, self.particles,
+                    coupled=self.coupled, sizes=shares)
+        sizes[:] = shares.tolist()
+
+    def pop_vae(self, msg, count: int) -> np.ndarray:
+        """``count`` images (count, H, W), uint8 (the zoo's models have 1- or 8-bit pixels)."""
+        from vaezip.codecs.bitsback import pop_stream
+
+        return pop_stream(msg, count, self.model, self.latent, self.batch_size, self.particles,
+                          coupled=self.coupled, dtype=np.uint8)
