@@ -127,35 +127,46 @@ def bench(dataset, model, limit, particles, estimator, streams, estimate_samples
       vaezip bench mnist-bin-test --particles 64    # importance-sampled bits-back
       vaezip bench digits.npz --limit 500 --baselines png,xz
     """
-    from vaezip.bench import BenchError, parse_baselines
-    from vaezip.datasets import DatasetError
-
     _check_plot_dependency(plot_path)
     to_stdout = json_path == "-"
     command = _command(dataset, model, limit, particles, estimate_samples, baselines, json_path, plot_path,
                        estimator, streams)
+    options = dict(model=model, limit=limit, particles=particles, estimate_samples=estimate_samples,
+                   estimator=estimator, streams=streams, command=command, per_image_bits=plot_path is not None)
     with one_line_errors():
-        try:
-            from vaezip import bench as bench_lib
-
-            names = parse_baselines(baselines)
-            show = not to_stdout and sys.stderr.isatty()
-            record, per_image = bench_lib.run(
-                dataset, model=model, limit=limit, particles=particles, estimate_samples=estimate_samples,
-                estimator=estimator, streams=streams,
-                baseline_names=names, progress=_progress_factory(show), command=command,
-                per_image_bits=plot_path is not None,
-            )
-        except (BenchError, DatasetError) as error:
-            raise click.ClickException(str(error).splitlines()[0]) from None
-        text = json.dumps(record, indent=2) + "\n"
-        if json_path is not None and not to_stdout:
-            write_atomically(Path(json_path), text.encode(), force=True)
-        if plot_path is not None:
-            bench_lib.plot(record, per_image, Path(plot_path))
+        record, per_image = _run(dataset, baselines, not to_stdout and sys.stderr.isatty(), options)
+        text = _write_outputs(record, per_image, json_path, plot_path, to_stdout)
     if to_stdout:
         click.echo(text, nl=False)
-        return
+    else:
+        _print_table(record, json_path, plot_path)
+
+
+def _run(dataset: str, baselines: str, show: bool, options: dict) -> tuple[dict, dict]:
+    """``vaezip.bench.run`` with progress bars when ``show``; its own errors become one ``Error:`` line."""
+    from vaezip import bench as bench_lib
+    from vaezip.datasets import DatasetError
+
+    try:
+        names = bench_lib.parse_baselines(baselines)
+        return bench_lib.run(dataset, baseline_names=names, progress=_progress_factory(show), **options)
+    except (bench_lib.BenchError, DatasetError) as error:
+        raise click.ClickException(str(error).splitlines()[0]) from None
+
+
+def _write_outputs(record: dict, per_image: dict, json_path, plot_path, to_stdout: bool) -> str:
+    """The record as JSON text, written to ``json_path`` (a file) and the plot to ``plot_path``, when given."""
+    from vaezip import bench as bench_lib
+
+    text = json.dumps(record, indent=2) + "\n"
+    if json_path is not None and not to_stdout:
+        write_atomically(Path(json_path), text.encode(), force=True)
+    if plot_path is not None:
+        bench_lib.plot(record, per_image, Path(plot_path))
+    return text
+
+
+def _print_table(record: dict, json_path, plot_path) -> None:
     from vaezip.bench import format_report
 
     click.echo(format_report(record))

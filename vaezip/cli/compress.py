@@ -67,19 +67,12 @@ def compress(inputs, output, model, batch_size, estimate_samples, particles, est
     """
     with one_line_errors():
         from vaezip import api
-        from vaezip.images import read_png
 
         files = _inputs(inputs)
         target = _output(files, inputs, output)
         if target.exists() and not force:
             raise click.ClickException(f"{target} exists; use --force to overwrite it")
-        pictures, sources = [], []
-        for path in files:
-            source = path.read_bytes()
-            picture = read_png(source)
-            picture.name = path.name
-            pictures.append(picture)
-            sources.append(source)
+        pictures, sources = _read(files)
         data, report = api.compress(pictures, model=model, batch_size=batch_size,
                                     estimate_samples=estimate_samples, sources=sources,
                                     particles=particles, estimator=estimator, streams=streams)
@@ -94,6 +87,20 @@ def compress(inputs, output, model, batch_size, estimate_samples, particles, est
         click.echo(json.dumps(record, indent=2))
         return
     _print_report(report, png_bytes, target)
+
+
+def _read(files: list[Path]) -> tuple[list, list[bytes]]:
+    """The pictures of the PNG ``files``, named after them, and the files' bytes."""
+    from vaezip.images import read_png
+
+    pictures, sources = [], []
+    for path in files:
+        source = path.read_bytes()
+        picture = read_png(source)
+        picture.name = path.name
+        pictures.append(picture)
+        sources.append(source)
+    return pictures, sources
 
 
 def _fmt(value, digits=4):

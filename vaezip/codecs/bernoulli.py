@@ -24,7 +24,7 @@ import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
 from vaezip.codecs.detmath import SNAP_LIMIT, sigmoid_grid, snap_index
-from vaezip.rans import kernels as rk
+from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols
 from vaezip.rans._jit import jit
 
 
@@ -45,38 +45,39 @@ def _interval(x, q, is_logit, precision):
     return total - f1, f1
 
 
+@jit(inline="always")
+def _interval_at(i, x, params, precision):
+    q, is_logit = params
+    start, freq = _interval(x, q[i], is_logit, precision)
+    return start, start + freq
+
+
+@jit(inline="always")
+def _search_at(i, cf, params, precision):
+    q, is_logit = params
+    f1 = _freq1(q[i], is_logit, precision)  # once per symbol: the same intervals as _interval
+    total = 1 << precision
+    if cf < total - f1:
+        x, c0, c1 = 0, 0, total - f1
+    else:
+        x, c0, c1 = 1, total - f1, total
+    return x, c0, c1
+
+
+# the kernels (vaezip.codecs.loops)
 @jit
 def _interval_loop(x, q, is_logit, precision, starts, freqs):
-    for i in range(x.shape[0]):
-        starts[i], freqs[i] = _interval(x[i], q[i], is_logit, precision)
+    interval_symbols(_interval_at, x, (q, is_logit), precision, starts, freqs)
 
 
 @jit
 def _push_loop(state, tail, length, x, q, is_logit, precision):
-    for i in range(x.shape[0] - 1, -1, -1):
-        start, freq = _interval(x[i], q[i], is_logit, precision)
-        state, length = rk.push_step(state, tail, length, start, freq, precision)
-    return state, length
+    return push_symbols(_interval_at, state, tail, length, x, (q, is_logit), precision)
 
 
 @jit
 def _pop_loop(state, tail, length, fillers, strict, q, is_logit, precision, out):
-    status = rk.OK
-    total = 1 << precision
-    for i in range(out.shape[0]):
-        f1 = _freq1(q[i], is_logit, precision)  # once per symbol: the same intervals as _interval
-        cf = int(rk.peek(state, precision))
-        if cf < total - f1:
-            x, start, freq = 0, 0, total - f1
-        else:
-            x, start, freq = 1, total - f1, f1
-        out[i] = x
-        state, length, fillers, status = rk.pop_step(
-            state, tail, length, fillers, strict, start, freq, precision
-        )
-        if status != rk.OK:
-            break
-    return state, length, fillers, status
+    return pop_symbols(_search_at, state, tail, length, fillers, strict, (q, is_logit), precision, out)
 
 
 def _choose(p, logit):

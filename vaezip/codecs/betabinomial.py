@@ -39,7 +39,7 @@ import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
 from vaezip.codecs.categorical import _interval, _search
-from vaezip.rans import kernels as rk
+from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols
 from vaezip.rans._jit import jit
 
 N_TRIALS = 255
@@ -102,47 +102,39 @@ def _table(a, b, s, counts):
         s[k + 1] = acc
 
 
+@jit(inline="always")
+def _interval_at(i, x, params, precision):
+    a, b, s, counts, span = params
+    _table(a[i], b[i], s, counts)
+    return _interval(x, s, span)
+
+
+@jit(inline="always")
+def _search_at(i, cf, params, precision):
+    a, b, s, counts, span = params
+    _table(a[i], b[i], s, counts)
+    return _search(cf, s, span)
+
+
+# the kernels (vaezip.codecs.loops), with scratch for one symbol's running sums
+@jit
+def _params(a, b, precision):
+    return a, b, np.empty(SUPPORT + 1), np.empty(SUPPORT, dtype=np.int64), (1 << precision) - SUPPORT
+
+
 @jit
 def _interval_loop(x, a, b, precision, starts, freqs):
-    span = (1 << precision) - SUPPORT
-    s = np.empty(SUPPORT + 1)
-    counts = np.empty(SUPPORT, dtype=np.int64)
-    for i in range(x.shape[0]):
-        _table(a[i], b[i], s, counts)
-        c0, c1 = _interval(x[i], s, span)
-        starts[i] = c0
-        freqs[i] = c1 - c0
+    interval_symbols(_interval_at, x, _params(a, b, precision), precision, starts, freqs)
 
 
 @jit
 def _push_loop(state, tail, length, x, a, b, precision):
-    span = (1 << precision) - SUPPORT
-    s = np.empty(SUPPORT + 1)
-    counts = np.empty(SUPPORT, dtype=np.int64)
-    for i in range(x.shape[0] - 1, -1, -1):
-        _table(a[i], b[i], s, counts)
-        c0, c1 = _interval(x[i], s, span)
-        state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
-    return state, length
+    return push_symbols(_interval_at, state, tail, length, x, _params(a, b, precision), precision)
 
 
 @jit
 def _pop_loop(state, tail, length, fillers, strict, a, b, precision, out):
-    span = (1 << precision) - SUPPORT
-    s = np.empty(SUPPORT + 1)
-    counts = np.empty(SUPPORT, dtype=np.int64)
-    status = rk.OK
-    for i in range(out.shape[0]):
-        _table(a[i], b[i], s, counts)
-        cf = int(rk.peek(state, precision))
-        x, c0, c1 = _search(cf, s, span)
-        out[i] = x
-        state, length, fillers, status = rk.pop_step(
-            state, tail, length, fillers, strict, c0, c1 - c0, precision
-        )
-        if status != rk.OK:
-            break
-    return state, length, fillers, status
+    return pop_symbols(_search_at, state, tail, length, fillers, strict, _params(a, b, precision), precision, out)
 
 
 def _positive(value, shape, name) -> np.ndarray:

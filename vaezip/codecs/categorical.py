@@ -31,18 +31,19 @@ import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
 from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, snap_index
-from vaezip.rans import kernels as rk
+from vaezip.codecs.loops import bisect, interval_symbols, pop_symbols, push_symbols
 from vaezip.rans._jit import jit
 
 
 @jit
-def _cdf(k, s, total, n, span):
-    """C(k) from the running sum ``s = s_k`` and the total ``s_n`` (module docstring)."""
+def _cdf(k, s, span):
+    """C(k) from the running sums ``s`` (total ``s[-1]``, module docstring)."""
+    n = s.shape[0] - 1
     if k <= 0:
         return 0
     if k >= n:
         return span + n
-    return int(math.floor(min(s / total, 1.0) * span)) + k
+    return int(math.floor(min(s[k] / s[n], 1.0) * span)) + k
 
 
 @jit
@@ -72,70 +73,51 @@ def _prefix(w, s):
 @jit
 def _interval(x, s, span):
     """``(C(x), C(x+1))`` from the running sums ``s`` (total ``s[-1]``)."""
-    n = s.shape[0] - 1
-    return _cdf(x, s[x], s[n], n, span), _cdf(x + 1, s[x + 1], s[n], n, span)
+    return _cdf(x, s, span), _cdf(x + 1, s, span)
 
 
 @jit
 def _search(cf, s, span):
     """The value ``x`` with ``C(x) <= cf < C(x+1)``, with ``C(x)`` and ``C(x+1)`` (bisection)."""
     n = s.shape[0] - 1
-    lo, lo_c = 0, 0
-    hi, hi_c = n, span + n
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        mid_c = _cdf(mid, s[mid], s[n], n, span)
-        if mid_c <= cf:
-            lo, lo_c = mid, mid_c
-        else:
-            hi, hi_c = mid, mid_c
-    return lo, lo_c, hi_c
+    return bisect(_cdf, (s, span), cf, 0, 0, n, span + n)
+
+
+@jit(inline="always")
+def _interval_at(i, x, params, precision):
+    table, is_logit, scratch, s, span = params
+    _prefix(_weights(table[i], is_logit, scratch), s)
+    return _interval(x, s, span)
+
+
+@jit(inline="always")
+def _search_at(i, cf, params, precision):
+    table, is_logit, scratch, s, span = params
+    _prefix(_weights(table[i], is_logit, scratch), s)
+    return _search(cf, s, span)
+
+
+# the kernels (vaezip.codecs.loops), with scratch for one row's weights and running sums
+@jit
+def _params(table, is_logit, precision):
+    k = table.shape[1]
+    return table, is_logit, np.empty(k), np.empty(k + 1), (1 << precision) - k
 
 
 @jit
 def _interval_loop(x, table, is_logit, precision, starts, freqs):
-    k = table.shape[1]
-    span = (1 << precision) - k
-    scratch = np.empty(k)
-    s = np.empty(k + 1)
-    for i in range(x.shape[0]):
-        _prefix(_weights(table[i], is_logit, scratch), s)
-        c0, c1 = _interval(x[i], s, span)
-        starts[i] = c0
-        freqs[i] = c1 - c0
+    interval_symbols(_interval_at, x, _params(table, is_logit, precision), precision, starts, freqs)
 
 
 @jit
 def _push_loop(state, tail, length, x, table, is_logit, precision):
-    k = table.shape[1]
-    span = (1 << precision) - k
-    scratch = np.empty(k)
-    s = np.empty(k + 1)
-    for i in range(x.shape[0] - 1, -1, -1):
-        _prefix(_weights(table[i], is_logit, scratch), s)
-        c0, c1 = _interval(x[i], s, span)
-        state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
-    return state, length
+    return push_symbols(_interval_at, state, tail, length, x, _params(table, is_logit, precision), precision)
 
 
 @jit
 def _pop_loop(state, tail, length, fillers, strict, table, is_logit, precision, out):
-    k = table.shape[1]
-    span = (1 << precision) - k
-    scratch = np.empty(k)
-    s = np.empty(k + 1)
-    status = rk.OK
-    for i in range(out.shape[0]):
-        _prefix(_weights(table[i], is_logit, scratch), s)
-        cf = int(rk.peek(state, precision))
-        x, c0, c1 = _search(cf, s, span)
-        out[i] = x
-        state, length, fillers, status = rk.pop_step(
-            state, tail, length, fillers, strict, c0, c1 - c0, precision
-        )
-        if status != rk.OK:
-            break
-    return state, length, fillers, status
+    params = _params(table, is_logit, precision)
+    return pop_symbols(_search_at, state, tail, length, fillers, strict, params, precision, out)
 
 
 def _choose(probs, logits):

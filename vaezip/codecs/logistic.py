@@ -19,12 +19,11 @@ Scales are clamped to ``[SCALE_MIN, SCALE_MAX]`` before use (both sides).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from vaezip.codecs.base import BadParameter, Family, as_params, as_symbols, checked_precision, flat_floats, flat_ints
 from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, sigmoid_grid, snap_index
+from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols, search_from
 from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
@@ -61,42 +60,7 @@ def _search(cf, mean, scale, inv_scale, n, span, precision):
     """
     g = mean + scale * _LOGIT_GUESS[(cf << _GUESS_BITS) >> precision] + 0.5
     x = n - 1 if g >= n - 1 else (0 if g <= 0.0 else int(g))
-    lo, hi = x, x + 1
-    lo_c = _cdf(lo, mean, inv_scale, n, span)
-    hi_c = _cdf(hi, mean, inv_scale, n, span)
-    if lo_c <= cf < hi_c:  # the usual case: the guess is right
-        return lo, lo_c, hi_c
-    step = 1
-    if lo_c <= cf:  # gallop up; C(n) > cf always stops it
-        while hi_c <= cf:
-            lo, lo_c = hi, hi_c
-            step *= 2
-            hi = min(x + step, n)
-            hi_c = _cdf(hi, mean, inv_scale, n, span)
-    else:  # gallop down; C(0) = 0 <= cf always stops it
-        while lo_c > cf:
-            hi, hi_c = lo, lo_c
-            step *= 2
-            lo = max(x - step, 0)
-            lo_c = _cdf(lo, mean, inv_scale, n, span)
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        mid_c = _cdf(mid, mean, inv_scale, n, span)
-        if mid_c <= cf:
-            lo, lo_c = mid, mid_c
-        else:
-            hi, hi_c = mid, mid_c
-    return lo, lo_c, hi_c
-
-
-@jit
-def _interval_loop(x, mean, scale, n, precision, starts, freqs):
-    span = (1 << precision) - n
-    for i in range(x.shape[0]):
-        inv = 1.0 / scale[i]
-        c0 = _cdf(x[i], mean[i], inv, n, span)
-        starts[i] = c0
-        freqs[i] = _cdf(x[i] + 1, mean[i], inv, n, span) - c0
+    return search_from(_cdf, (mean, inv_scale, n, span), cf, x, n)
 
 
 @jit
@@ -108,6 +72,29 @@ def _valid(x, mean, scale, n):
 @jit
 def _clamped_inverse(scale):
     return 1.0 / min(max(scale, SCALE_MIN), SCALE_MAX)
+
+
+@jit(inline="always")
+def _interval_at(i, x, params, precision):
+    mean, scale, n, span = params
+    inv = 1.0 / scale[i]
+    return _cdf(x, mean[i], inv, n, span), _cdf(x + 1, mean[i], inv, n, span)
+
+
+@jit(inline="always")
+def _search_at(i, cf, params, precision):
+    """The search of symbol ``i``, or ``x = -1`` for an invalid mean or scale."""
+    mean, scale, n, span = params
+    if not _valid(0, mean[i], scale[i], n):
+        return -1, 0, 0
+    inv = _clamped_inverse(scale[i])
+    return _search(cf, mean[i], 1.0 / inv, inv, n, span, precision)
+
+
+# the kernels (vaezip.codecs.loops); the push validates as it goes, see below
+@jit
+def _interval_loop(x, mean, scale, n, precision, starts, freqs):
+    interval_symbols(_interval_at, x, (mean, scale, n, (1 << precision) - n), precision, starts, freqs)
 
 
 @jit
@@ -132,21 +119,8 @@ def _push_loop(state, tail, length, x, mean, scale, n, precision):
 @jit
 def _pop_loop(state, tail, length, fillers, strict, mean, scale, n, precision, out):
     """Pop ``out.size`` symbols; a bad parameter at index i ends it with status ``-1 - i``."""
-    span = (1 << precision) - n
-    status = rk.OK
-    for i in range(out.shape[0]):
-        if not _valid(0, mean[i], scale[i], n):
-            return state, length, fillers, -1 - i
-        inv = _clamped_inverse(scale[i])
-        cf = int(rk.peek(state, precision))
-        x, c0, c1 = _search(cf, mean[i], 1.0 / inv, inv, n, span, precision)
-        out[i] = x
-        state, length, fillers, status = rk.pop_step(
-            state, tail, length, fillers, strict, c0, c1 - c0, precision
-        )
-        if status != rk.OK:
-            break
-    return state, length, fillers, status
+    params = (mean, scale, n, (1 << precision) - n)
+    return pop_symbols(_search_at, state, tail, length, fillers, strict, params, precision, out)
 
 
 # -- mixture of K logistics ----------------------------------------------------------
@@ -167,6 +141,7 @@ def _softmax(logits, out):
 
 @jit
 def _mix_cdf(k, weights, means, inv_scales, n, span):
+    """C(k) of the mixture (see the module docstring)."""
     if k <= 0:
         return 0
     if k >= n:
@@ -185,31 +160,6 @@ def _mix_prepare(i, logits, means, scales, weights, inv_scales):
 
 
 @jit
-def _mix_interval_loop(x, logits, means, scales, n, precision, starts, freqs):
-    span = (1 << precision) - n
-    weights = np.empty(logits.shape[1])
-    inv_scales = np.empty(logits.shape[1])
-    for i in range(x.shape[0]):
-        _mix_prepare(i, logits, means, scales, weights, inv_scales)
-        c0 = _mix_cdf(x[i], weights, means[i], inv_scales, n, span)
-        starts[i] = c0
-        freqs[i] = _mix_cdf(x[i] + 1, weights, means[i], inv_scales, n, span) - c0
-
-
-@jit
-def _mix_push_loop(state, tail, length, x, logits, means, scales, n, precision):
-    span = (1 << precision) - n
-    weights = np.empty(logits.shape[1])
-    inv_scales = np.empty(logits.shape[1])
-    for i in range(x.shape[0] - 1, -1, -1):
-        _mix_prepare(i, logits, means, scales, weights, inv_scales)
-        c0 = _mix_cdf(x[i], weights, means[i], inv_scales, n, span)
-        c1 = _mix_cdf(x[i] + 1, weights, means[i], inv_scales, n, span)
-        state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
-    return state, length
-
-
-@jit
 def _mix_search(cf, weights, means, inv_scales, n, span, precision):
     """The symbol ``x`` with ``C(x) <= cf < C(x+1)``; returns ``(x, C(x), C(x+1))``.
 
@@ -222,51 +172,46 @@ def _mix_search(cf, weights, means, inv_scales, n, span, precision):
             top = j
     g = means[top] + _LOGIT_GUESS[(cf << _GUESS_BITS) >> precision] / inv_scales[top] + 0.5
     x = n - 1 if g >= n - 1 else (0 if g <= 0.0 else int(g))
-    lo, hi = x, x + 1
-    lo_c = _mix_cdf(lo, weights, means, inv_scales, n, span)
-    hi_c = _mix_cdf(hi, weights, means, inv_scales, n, span)
-    if lo_c <= cf < hi_c:
-        return lo, lo_c, hi_c
-    step = 1
-    if lo_c <= cf:  # gallop up; C(n) > cf always stops it
-        while hi_c <= cf:
-            lo, lo_c = hi, hi_c
-            step *= 2
-            hi = min(x + step, n)
-            hi_c = _mix_cdf(hi, weights, means, inv_scales, n, span)
-    else:  # gallop down; C(0) = 0 <= cf always stops it
-        while lo_c > cf:
-            hi, hi_c = lo, lo_c
-            step *= 2
-            lo = max(x - step, 0)
-            lo_c = _mix_cdf(lo, weights, means, inv_scales, n, span)
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        mid_c = _mix_cdf(mid, weights, means, inv_scales, n, span)
-        if mid_c <= cf:
-            lo, lo_c = mid, mid_c
-        else:
-            hi, hi_c = mid, mid_c
-    return lo, lo_c, hi_c
+    return search_from(_mix_cdf, (weights, means, inv_scales, n, span), cf, x, n)
+
+
+@jit(inline="always")
+def _mix_interval_at(i, x, params, precision):
+    logits, means, scales, weights, inv_scales, n, span = params
+    _mix_prepare(i, logits, means, scales, weights, inv_scales)
+    c0 = _mix_cdf(x, weights, means[i], inv_scales, n, span)
+    return c0, _mix_cdf(x + 1, weights, means[i], inv_scales, n, span)
+
+
+@jit(inline="always")
+def _mix_search_at(i, cf, params, precision):
+    logits, means, scales, weights, inv_scales, n, span = params
+    _mix_prepare(i, logits, means, scales, weights, inv_scales)
+    return _mix_search(cf, weights, means[i], inv_scales, n, span, precision)
+
+
+# the kernels (vaezip.codecs.loops), with scratch for one symbol's weights and inverse scales
+@jit
+def _mix_params(logits, means, scales, n, precision):
+    k = logits.shape[1]
+    return logits, means, scales, np.empty(k), np.empty(k), n, (1 << precision) - n
+
+
+@jit
+def _mix_interval_loop(x, logits, means, scales, n, precision, starts, freqs):
+    interval_symbols(_mix_interval_at, x, _mix_params(logits, means, scales, n, precision), precision, starts, freqs)
+
+
+@jit
+def _mix_push_loop(state, tail, length, x, logits, means, scales, n, precision):
+    params = _mix_params(logits, means, scales, n, precision)
+    return push_symbols(_mix_interval_at, state, tail, length, x, params, precision)
 
 
 @jit
 def _mix_pop_loop(state, tail, length, fillers, strict, logits, means, scales, n, precision, out):
-    span = (1 << precision) - n
-    weights = np.empty(logits.shape[1])
-    inv_scales = np.empty(logits.shape[1])
-    status = rk.OK
-    for i in range(out.shape[0]):
-        _mix_prepare(i, logits, means, scales, weights, inv_scales)
-        cf = int(rk.peek(state, precision))
-        x, c0, c1 = _mix_search(cf, weights, means[i], inv_scales, n, span, precision)
-        out[i] = x
-        state, length, fillers, status = rk.pop_step(
-            state, tail, length, fillers, strict, c0, c1 - c0, precision
-        )
-        if status != rk.OK:
-            break
-    return state, length, fillers, status
+    params = _mix_params(logits, means, scales, n, precision)
+    return pop_symbols(_mix_search_at, state, tail, length, fillers, strict, params, precision, out)
 
 
 # -- families ---------------------------------------------------------------------------

@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from vaezip.codecs.base import Family, as_symbols
+from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols
 from vaezip.rans import MAX_PRECISION, check_precision
-from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
 MAX_N = 1 << MAX_PRECISION
@@ -57,37 +57,31 @@ def _search(cf, n, precision):
     return x, _cdf(x, n, precision), _cdf(x + 1, n, precision)
 
 
-@jit
-def _interval_loop(x, n, precision, starts, freqs):
-    for i in range(x.shape[0]):
-        c0 = _cdf(x[i], n, precision)
-        starts[i] = c0
-        freqs[i] = _cdf(x[i] + 1, n, precision) - c0
+@jit(inline="always")
+def _interval_at(i, x, params, precision):
+    n = params[0][i]
+    return _cdf(x, n, precision), _cdf(x + 1, n, precision)
 
 
+@jit(inline="always")
+def _search_at(i, cf, params, precision):
+    return _search(cf, params[0][i], precision)
+
+
+# the kernels (vaezip.codecs.loops): symbol ``x[i]`` uniform over ``[0, n[i])``
 @jit
 def _push_loop(state, tail, length, x, n, precision):
-    """Push symbol ``x[i]`` uniform over ``[0, n[i])`` (``Uniform`` passes one ``n`` for all)."""
-    for i in range(x.shape[0] - 1, -1, -1):
-        c0 = _cdf(x[i], n[i], precision)
-        c1 = _cdf(x[i] + 1, n[i], precision)
-        state, length = rk.push_step(state, tail, length, c0, c1 - c0, precision)
-    return state, length
+    return push_symbols(_interval_at, state, tail, length, x, (n,), precision)
 
 
 @jit
 def _pop_loop(state, tail, length, fillers, strict, n, precision, out):
-    status = rk.OK
-    for i in range(out.shape[0]):
-        cf = int(rk.peek(state, precision))
-        x, c0, c1 = _search(cf, n[i], precision)
-        out[i] = x
-        state, length, fillers, status = rk.pop_step(
-            state, tail, length, fillers, strict, c0, c1 - c0, precision
-        )
-        if status != rk.OK:
-            break
-    return state, length, fillers, status
+    return pop_symbols(_search_at, state, tail, length, fillers, strict, (n,), precision, out)
+
+
+@jit
+def _interval_loop(x, n, precision, starts, freqs):
+    interval_symbols(_interval_at, x, (n,), precision, starts, freqs)
 
 
 def _default_precision(n: int) -> int:
@@ -146,7 +140,7 @@ class Uniform(Family):
         x = as_symbols(symbols, self.n)
         starts = np.empty(x.size, dtype=np.int64)
         freqs = np.empty(x.size, dtype=np.int64)
-        _interval_loop(x, self.n, self.precision, starts, freqs)
+        _interval_loop(x, np.full(x.size, self.n, dtype=np.int64), self.precision, starts, freqs)
         return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
 
 
