@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from vaezip import api
-    from vaezip.bench import to_pictures, vector_flags
+    from vaezip.bench import to_pictures
     from vaezip.datasets import load
 
     images = np.concatenate([load(spec) for spec in args.data.split(",")])
@@ -71,26 +71,47 @@ def main(argv: list[str] | None = None) -> int:
     api.decompress(api.compress(pictures[:100], **options)[0])  # warm-up
     runs = []
     for _ in range(args.repeat):
-        started, cpu = time.perf_counter(), _cpu_seconds()
-        data, report = api.compress(pictures, **options)
-        compress_s, compress_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
-        started, cpu = time.perf_counter(), _cpu_seconds()
-        decoded = api.decompress(data)
-        decompress_s, decompress_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
-        if len(decoded) != len(pictures) or any(
-            not np.array_equal(a.pixels, b.pixels) for a, b in zip(decoded, pictures)
-        ):
+        run, report = _run(pictures, options)
+        if run is None:
             print("error: an image did not come back exact", file=sys.stderr)
             return 1
-        runs.append({"compress_s": compress_s, "decompress_s": decompress_s,
-                     "compress_images_per_s": len(pictures) / compress_s,
-                     "decompress_images_per_s": len(pictures) / decompress_s,
-                     "compress_cpu_percent": round(100 * compress_cpu / compress_s, 1),
-                     "decompress_cpu_percent": round(100 * decompress_cpu / decompress_s, 1),
-                     "load_average_1min": round(os.getloadavg()[0], 2)})
-    record = {
+        runs.append(run)
+    record = _record(args, argv, len(pictures), report, runs)
+    _print(record, args.repeat)
+    if args.json_path:
+        with open(args.json_path, "w") as out:
+            json.dump(record, out, indent=2)
+            out.write("\n")
+    return 0
+
+
+def _run(pictures: list, options: dict) -> tuple[dict | None, object]:
+    """One timed compress and decompress of ``pictures``: the run's figures (None if an image did not
+    come back exact) and the compress report."""
+    from vaezip import api
+
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    data, report = api.compress(pictures, **options)
+    compress_s, compress_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    started, cpu = time.perf_counter(), _cpu_seconds()
+    decoded = api.decompress(data)
+    decompress_s, decompress_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+    if len(decoded) != len(pictures) or any(not np.array_equal(a.pixels, b.pixels) for a, b in zip(decoded, pictures)):
+        return None, report
+    return {"compress_s": compress_s, "decompress_s": decompress_s,
+            "compress_images_per_s": len(pictures) / compress_s,
+            "decompress_images_per_s": len(pictures) / decompress_s,
+            "compress_cpu_percent": round(100 * compress_cpu / compress_s, 1),
+            "decompress_cpu_percent": round(100 * decompress_cpu / decompress_s, 1),
+            "load_average_1min": round(os.getloadavg()[0], 2)}, report
+
+
+def _record(args, argv, images: int, report, runs: list[dict]) -> dict:
+    from vaezip.bench import vector_flags
+
+    return {
         "command": "python benchmarks/throughput.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "model": args.model, "data": args.data, "images": len(pictures), "batch_size": args.batch_size,
+        "model": args.model, "data": args.data, "images": images, "batch_size": args.batch_size,
         "particles": args.particles, "streams": report.streams, "file_bytes": report.file_bytes,
         "bpd": report.bpd,
         "compress_images_per_s": max(r["compress_images_per_s"] for r in runs),
@@ -100,19 +121,17 @@ def main(argv: list[str] | None = None) -> int:
                     "python": platform.python_version(), "vector_flags": vector_flags(),
                     "kernel_fingerprint": _fingerprint(args.model)},
     }
-    print(f"{args.model} on {args.data}: {len(pictures)} images, {report.streams} streams, "
-          f"batch {args.batch_size}, K={args.particles}: {report.bpd:.4f} bits/dim")
-    for run in runs:
+
+
+def _print(record: dict, repeat: int) -> None:
+    print(f"{record['model']} on {record['data']}: {record['images']} images, {record['streams']} streams, "
+          f"batch {record['batch_size']}, K={record['particles']}: {record['bpd']:.4f} bits/dim")
+    for run in record["runs"]:
         print(f"  run: compress {run['compress_images_per_s']:,.0f} ({run['compress_cpu_percent']:.0f} % CPU), "
               f"decompress {run['decompress_images_per_s']:,.0f} ({run['decompress_cpu_percent']:.0f} % CPU), "
               f"load {run['load_average_1min']:.2f}")
-    print(f"compress   {record['compress_images_per_s']:9,.0f} images/s (best of {args.repeat})")
-    print(f"decompress {record['decompress_images_per_s']:9,.0f} images/s (best of {args.repeat})")
-    if args.json_path:
-        with open(args.json_path, "w") as out:
-            json.dump(record, out, indent=2)
-            out.write("\n")
-    return 0
+    print(f"compress   {record['compress_images_per_s']:9,.0f} images/s (best of {repeat})")
+    print(f"decompress {record['decompress_images_per_s']:9,.0f} images/s (best of {repeat})")
 
 
 if __name__ == "__main__":

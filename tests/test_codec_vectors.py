@@ -46,6 +46,10 @@ def _inputs():
         "layer_w": r(1, 3, 3, lo=-1, hi=1),
         "layer_b": r(1, 3, lo=-0.5, hi=0.5),
     }
+    return _family_inputs(rng, r, n) + _head_inputs(rng, r, head)  # drawn in this order
+
+
+def _family_inputs(rng, r, n):
     return [
         ("uniform-10", "Uniform", {"n": 10}, rng.integers(0, 10, n).tolist(), {}),
         ("uniform-256", "Uniform", {"n": 256}, rng.integers(0, 256, n).tolist(), {}),
@@ -69,6 +73,11 @@ def _inputs():
          {"mean": r(n, lo=-3, hi=3), "std": r(n, lo=0.01, hi=1.5)}),
         ("latent-prior", "GaussianLatentPrior", {"latent_bits": 6, "precision": 12},
          rng.integers(0, 64, n).tolist(), {}),
+    ]
+
+
+def _head_inputs(rng, r, head):
+    return [
         ("ar-mixture", "AutoregressiveMixture", {"mixtures": 2, "precision": 16},
          rng.integers(0, 256, (2, 4, 5)).tolist(),
          {"features": r(2, 3, 4, 5, lo=-1, hi=1),
