@@ -172,6 +172,15 @@ def as_params(value, shape: tuple[int, ...], name: str, positive_range: tuple[fl
     return flat
 
 
+def run_intervals(kernel, x: np.ndarray, shape, *args) -> tuple[np.ndarray, np.ndarray]:
+    """``(start, freq)`` arrays of ``shape``: what an interval kernel ``kernel(x, *args, starts, freqs)``
+    writes for the flat symbols ``x``."""
+    starts = np.empty(x.size, dtype=np.int64)
+    freqs = np.empty(x.size, dtype=np.int64)
+    kernel(x, *args, starts, freqs)
+    return starts.reshape(shape), freqs.reshape(shape)
+
+
 def checked_precision(precision: int, support: int) -> int:
     """``precision`` validated for a support of ``support`` symbols (needs 2*support <= 2**precision)."""
     precision = check_precision(precision)
@@ -182,4 +191,5 @@ def checked_precision(precision: int, support: int) -> int:
     return precision
 
 
-__all__ = ["Codec", "Family", "serial", "repeat", "batch", "as_symbols", "as_params", "checked_precision"]
+__all__ = ["Codec", "Family", "serial", "repeat", "batch", "as_symbols", "as_params", "checked_precision",
+           "run_intervals"]

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
+from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision, run_intervals
 from vaezip.codecs.detmath import SNAP_LIMIT, sigmoid_grid, snap_index
 from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols
 from vaezip.rans._jit import jit
@@ -121,7 +121,4 @@ class Bernoulli(Family):
         symbols = np.asarray(symbols)
         x = as_symbols(symbols, 2)
         q, is_logit = self._params(symbols.shape, p, logit)
-        starts = np.empty(x.size, dtype=np.int64)
-        freqs = np.empty(x.size, dtype=np.int64)
-        _interval_loop(x, q, is_logit, self.precision, starts, freqs)
-        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+        return run_intervals(_interval_loop, x, symbols.shape, q, is_logit, self.precision)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
+from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision, run_intervals
 from vaezip.codecs.categorical import _interval, _search
 from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols
 from vaezip.rans._jit import jit
@@ -179,7 +179,4 @@ class BetaBinomial(Family):
         symbols = np.asarray(symbols)
         x = as_symbols(symbols, SUPPORT)
         aa, bb = self._params(symbols.shape, a, b)
-        starts = np.empty(x.size, dtype=np.int64)
-        freqs = np.empty(x.size, dtype=np.int64)
-        _interval_loop(x, aa, bb, self.precision, starts, freqs)
-        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+        return run_intervals(_interval_loop, x, symbols.shape, aa, bb, self.precision)

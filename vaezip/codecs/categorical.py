@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
+from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision, run_intervals
 from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, snap_index
 from vaezip.codecs.loops import bisect, interval_symbols, pop_symbols, push_symbols
 from vaezip.rans._jit import jit
@@ -184,7 +184,4 @@ class Categorical(Family):
         value, _, name = _choose(probs, logits)
         x = as_symbols(symbols, _num_categories(value, name))
         table, is_logit = self._table(symbols.shape, probs, logits)
-        starts = np.empty(x.size, dtype=np.int64)
-        freqs = np.empty(x.size, dtype=np.int64)
-        _interval_loop(x, table, is_logit, self.precision, starts, freqs)
-        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+        return run_intervals(_interval_loop, x, symbols.shape, table, is_logit, self.precision)

@@ -29,7 +29,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision
+from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision, run_intervals
 from vaezip.codecs.detmath import NORMAL_LIMIT, normal_cdf, normal_cdf_grid, snap_index
 from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols, search_from
 from vaezip.rans import kernels as rk
@@ -187,10 +187,7 @@ class _QuantizedGaussian(Family):
         symbols = np.asarray(symbols)
         x = as_symbols(symbols, self.n)
         m, s = self._params(symbols.shape, mean, std)
-        starts = np.empty(x.size, dtype=np.int64)
-        freqs = np.empty(x.size, dtype=np.int64)
-        _interval_loop(x, m, s, self.edges, self.n, self.precision, starts, freqs)
-        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+        return run_intervals(_interval_loop, x, symbols.shape, m, s, self.edges, self.n, self.precision)
 
 
     def locate(self, cf, *, mean, std):

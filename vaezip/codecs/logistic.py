@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaezip.codecs.base import BadParameter, Family, as_params, as_symbols, checked_precision, flat_floats, flat_ints
+from vaezip.codecs.base import (
+    BadParameter, Family, as_params, as_symbols, checked_precision, flat_floats, flat_ints, run_intervals,
+)
 from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, sigmoid_grid, snap_index
 from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols, search_from
 from vaezip.rans import kernels as rk
@@ -271,10 +273,7 @@ class DiscretizedLogistic(Family):
         symbols = np.asarray(symbols)
         x = as_symbols(symbols, self.n)
         m, s = self._params(symbols.shape, mean, scale)
-        starts = np.empty(x.size, dtype=np.int64)
-        freqs = np.empty(x.size, dtype=np.int64)
-        _interval_loop(x, m, s, self.n, self.precision, starts, freqs)
-        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+        return run_intervals(_interval_loop, x, symbols.shape, m, s, self.n, self.precision)
 
 
 class LogisticMixture(Family):
@@ -315,7 +314,4 @@ class LogisticMixture(Family):
         symbols = np.asarray(symbols)
         x = as_symbols(symbols, self.n)
         lg, mu, sc = self._params(symbols.shape, logits, means, scales)
-        starts = np.empty(x.size, dtype=np.int64)
-        freqs = np.empty(x.size, dtype=np.int64)
-        _mix_interval_loop(x, lg, mu, sc, self.n, self.precision, starts, freqs)
-        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+        return run_intervals(_mix_interval_loop, x, symbols.shape, lg, mu, sc, self.n, self.precision)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaezip.codecs.base import Family, as_symbols
+from vaezip.codecs.base import Family, as_symbols, run_intervals
 from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols
 from vaezip.rans import MAX_PRECISION, check_precision
 from vaezip.rans._jit import jit
@@ -138,10 +138,8 @@ class Uniform(Family):
     def interval(self, symbols):
         symbols = np.asarray(symbols)
         x = as_symbols(symbols, self.n)
-        starts = np.empty(x.size, dtype=np.int64)
-        freqs = np.empty(x.size, dtype=np.int64)
-        _interval_loop(x, np.full(x.size, self.n, dtype=np.int64), self.precision, starts, freqs)
-        return starts.reshape(symbols.shape), freqs.reshape(symbols.shape)
+        n = np.full(x.size, self.n, dtype=np.int64)
+        return run_intervals(_interval_loop, x, symbols.shape, n, self.precision)
 
 
 # -- a uniform with its own range per symbol -------------------------------------------------

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaezip.codecs.planar.predictor import (
-    BINARY_TEMPLATE,
-    NUM_ACTIVITY,
-    NUM_RUN_TABLES,
-    RUN_BLOCK_BITS,
-    RUN_K_MAX,
-    predict,
-)
-from vaezip.codecs.planar.residuals import DIRECT_TOKENS, MANTISSA_BITS, raw_bits, unfold, untokenize
-from vaezip.codecs.planar.tables import PRECISION, adapt, find, new_tables, uniform_start
+from vaezip.codecs.planar.predictor import RUN_BLOCK_BITS, RUN_K_MAX, predict
+from vaezip.codecs.planar.residuals import raw_bits, unfold, untokenize
+from vaezip.codecs.planar.tables import PRECISION, adapt, find, new_state, uniform_start
 from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
@@ -105,11 +98,7 @@ def _pop_run(state, tail, length, fillers, strict, img, i, j, k, pred, depth, ta
 @jit
 def pop_plane(state, tail, length, fillers, strict, depth, img):
     height, width = img.shape
-    nsym = 1 << depth if depth <= 4 else DIRECT_TOKENS + ((depth - 4) << MANTISSA_BITS)
-    nctx = (1 << BINARY_TEMPLATE if depth == 1 else NUM_ACTIVITY) + 1
-    stop_row = nctx - 1
-    tables = new_tables(nctx, nsym)
-    run_tables = new_tables(NUM_RUN_TABLES, 2)
+    nsym, stop_row, tables, run_tables = new_state(depth)
     status = rk.OK
     k = 0
     for i in range(height):

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaezip.codecs.planar.predictor import (
-    BINARY_TEMPLATE,
-    NUM_ACTIVITY,
-    NUM_RUN_TABLES,
-    RUN_BLOCK_BITS,
-    RUN_K_MAX,
-    predict,
-)
-from vaezip.codecs.planar.residuals import DIRECT_TOKENS, MANTISSA_BITS, fold, tokenize
-from vaezip.codecs.planar.tables import PRECISION, adapt, new_tables, uniform_start
+from vaezip.codecs.planar.predictor import RUN_BLOCK_BITS, RUN_K_MAX, predict
+from vaezip.codecs.planar.residuals import fold, tokenize
+from vaezip.codecs.planar.tables import PRECISION, adapt, new_state, uniform_start
 from vaezip.rans import kernels as rk
 from vaezip.rans._jit import jit
 
@@ -79,11 +72,7 @@ def _emit_run(buf, n, cap, img, i, j, k, pred, depth, tables, run_tables, stop_r
 def intervals(img, depth, buf):
     """Every symbol of the plane in coding order, packed ``start | freq << 16``; -1 if ``buf`` is full."""
     height, width = img.shape
-    nsym = 1 << depth if depth <= 4 else DIRECT_TOKENS + ((depth - 4) << MANTISSA_BITS)
-    nctx = (1 << BINARY_TEMPLATE if depth == 1 else NUM_ACTIVITY) + 1
-    stop_row = nctx - 1
-    tables = new_tables(nctx, nsym)
-    run_tables = new_tables(NUM_RUN_TABLES, 2)
+    nsym, stop_row, tables, run_tables = new_state(depth)
     cap = buf.shape[0] - 4  # one step emits at most 4 symbols
     n = 0
     k = 0

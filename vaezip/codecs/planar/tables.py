@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vaezip.codecs.planar.predictor import BINARY_TEMPLATE, NUM_ACTIVITY, NUM_RUN_TABLES
+from vaezip.codecs.planar.residuals import DIRECT_TOKENS, MANTISSA_BITS
 from vaezip.rans._jit import jit
 
 PRECISION = 16  # every symbol is an interval of [0, 2**PRECISION)
@@ -79,3 +81,13 @@ def find(tables, r, cf, nsym):
 @jit
 def uniform_start(c, m):
     return (c << PRECISION) // m
+
+
+@jit(inline="always")
+def new_state(depth):
+    """The adaptive state a plane of ``depth`` starts from, the same on both sides:
+    ``(nsym, stop_row, tables, run_tables)``, one token table per context (the last, ``stop_row``,
+    for the pixels that stop a run) and one binary table per run index."""
+    nsym = 1 << depth if depth <= 4 else DIRECT_TOKENS + ((depth - 4) << MANTISSA_BITS)
+    nctx = (1 << BINARY_TEMPLATE if depth == 1 else NUM_ACTIVITY) + 1
+    return nsym, nctx - 1, new_tables(nctx, nsym), new_tables(NUM_RUN_TABLES, 2)
