@@ -11,7 +11,7 @@ or null where they were not recorded.
 
 The networks run in float32 through torch's kernels, which differ with the
 CPU's vector ISA: a file decodes only on a machine whose network outputs
-equal those of the machine that coded it (``vaezip/adapter.py``). So:
+equal those of the machine that coded it (``vaezip/models/adapter.py``). So:
 
 - a kind whose fingerprints are this machine's must decode exactly, and this
   vaezip must write its version-2 files of current weights byte for byte;
