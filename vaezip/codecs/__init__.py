@@ -1,11 +1,11 @@
 """Codecs: model families (push/pop over per-symbol parameter arrays) and combinators.
 
 See ``vaezip.codecs.base`` for the contract every family follows. One module
-per family holds its cumulative function and its kernels; the loops those
-kernels run (push, pop, interval, the gallop-and-bisect search) are written
-once in ``loops`` and inlined into each kernel, which keeps numba's disk cache
-(a shared loop taking the family's function as an argument, or kernels made
-by a closure factory, were compiled again in every process). ``bitsback``
+per family holds its cumulative function, its search and its kernels; the
+loops those kernels run (push, pop, interval) are written once in ``loops``
+and inlined into each kernel, which keeps numba's disk cache (a shared loop
+taking the family's function as an argument, or kernels made by a closure
+factory, were compiled again in every process). ``bitsback``
 composes the families into BB-ANS, BB-IS and BB-CIS; ``detmath`` is the
 machine-independent math; ``planar/`` the model-free coder. Only numpy,
 numba and ``vaezip.rans`` are imported.

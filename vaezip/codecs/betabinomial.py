@@ -117,7 +117,7 @@ def _search_at(i, cf, params, precision):
 
 
 # the kernels (vaezip.codecs.loops), with scratch for one symbol's running sums
-@jit
+@jit(inline="always")
 def _params(a, b, precision):
     return a, b, np.empty(SUPPORT + 1), np.empty(SUPPORT, dtype=np.int64), (1 << precision) - SUPPORT
 

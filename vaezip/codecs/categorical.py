@@ -31,19 +31,18 @@ import numpy as np
 
 from vaezip.codecs.base import Family, as_params, as_symbols, checked_precision, run_intervals
 from vaezip.codecs.detmath import SNAP_LIMIT, exp_grid, snap_index
-from vaezip.codecs.loops import bisect, interval_symbols, pop_symbols, push_symbols
+from vaezip.codecs.loops import interval_symbols, pop_symbols, push_symbols
 from vaezip.rans._jit import jit
 
 
 @jit
-def _cdf(k, s, span):
-    """C(k) from the running sums ``s`` (total ``s[-1]``, module docstring)."""
-    n = s.shape[0] - 1
+def _cdf(k, s, total, n, span):
+    """C(k) from the running sum ``s = s_k`` and the total ``s_n`` (module docstring)."""
     if k <= 0:
         return 0
     if k >= n:
         return span + n
-    return int(math.floor(min(s[k] / s[n], 1.0) * span)) + k
+    return int(math.floor(min(s / total, 1.0) * span)) + k
 
 
 @jit
@@ -73,14 +72,24 @@ def _prefix(w, s):
 @jit
 def _interval(x, s, span):
     """``(C(x), C(x+1))`` from the running sums ``s`` (total ``s[-1]``)."""
-    return _cdf(x, s, span), _cdf(x + 1, s, span)
+    n = s.shape[0] - 1
+    return _cdf(x, s[x], s[n], n, span), _cdf(x + 1, s[x + 1], s[n], n, span)
 
 
 @jit
 def _search(cf, s, span):
     """The value ``x`` with ``C(x) <= cf < C(x+1)``, with ``C(x)`` and ``C(x+1)`` (bisection)."""
     n = s.shape[0] - 1
-    return bisect(_cdf, (s, span), cf, 0, 0, n, span + n)
+    lo, lo_c = 0, 0
+    hi, hi_c = n, span + n
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        mid_c = _cdf(mid, s[mid], s[n], n, span)
+        if mid_c <= cf:
+            lo, lo_c = mid, mid_c
+        else:
+            hi, hi_c = mid, mid_c
+    return lo, lo_c, hi_c
 
 
 @jit(inline="always")
@@ -98,7 +107,7 @@ def _search_at(i, cf, params, precision):
 
 
 # the kernels (vaezip.codecs.loops), with scratch for one row's weights and running sums
-@jit
+@jit(inline="always")
 def _params(table, is_logit, precision):
     k = table.shape[1]
     return table, is_logit, np.empty(k), np.empty(k + 1), (1 << precision) - k

@@ -35,66 +35,6 @@ def _pop_pixel(state, tail, length, fillers, strict, pred, depth, tables, row, n
     return state, length, fillers, status, unfold(u, pred, depth), u
 
 
-@jit(inline="always")
-def _pop_run_bit(state, tail, length, fillers, strict, run_tables, k):
-    """Whether the run covers the next block (1) or stops inside it (0), under run table ``k``;
-    returns ``(state, length, fillers, status, bit)``."""
-    bit = 1 if np.int64(rk.peek(state, PRECISION)) >= run_tables[k, 3] else 0
-    start = run_tables[k, 2 + bit]
-    state, length, fillers, status = rk.pop_step(
-        state, tail, length, fillers, strict, start, run_tables[k, 3 + bit] - start, PRECISION
-    )
-    if status == rk.OK:
-        adapt(run_tables, k, bit, 2)
-    return state, length, fillers, status, bit
-
-
-@jit(inline="always")
-def _pop_run_length(state, tail, length, fillers, strict, m):
-    """The run pixels before the stop, uniform over ``[0, m)``; returns ``(state, length, fillers, status, c)``."""
-    cf = np.int64(rk.peek(state, PRECISION))
-    c = ((cf + 1) * m - 1) >> PRECISION
-    start = uniform_start(c, m)
-    state, length, fillers, status = rk.pop_step(
-        state, tail, length, fillers, strict, start, uniform_start(c + 1, m) - start, PRECISION
-    )
-    return state, length, fillers, status, c
-
-
-@jit(inline="always")
-def _pop_run(state, tail, length, fillers, strict, img, i, j, k, pred, depth, tables, run_tables, stop_row, nsym):
-    """Decode the run of ``pred`` from (i, j) on, and the pixel that stops it inside the row;
-    returns ``(state, length, fillers, status, j, k, u_w)`` after them."""
-    width = img.shape[1]
-    while True:
-        m = min(1 << RUN_BLOCK_BITS[k], width - j)
-        state, length, fillers, status, bit = _pop_run_bit(state, tail, length, fillers, strict, run_tables, k)
-        if status != rk.OK:
-            return state, length, fillers, status, j, k, 0
-        if bit == 1:
-            img[i, j : j + m] = pred
-            j += m
-            k = min(k + 1, RUN_K_MAX)
-            if j == width:
-                return state, length, fillers, status, j, k, 0
-            continue
-        c = 0
-        if m > 1:
-            state, length, fillers, status, c = _pop_run_length(state, tail, length, fillers, strict, m)
-            if status != rk.OK:
-                return state, length, fillers, status, j, k, 0
-        img[i, j : j + c] = pred
-        j += c
-        k = max(k - 1, 0)
-        stop_pred, ctx, flat = predict(img, i, j, depth, 0)
-        state, length, fillers, status, x, u_w = _pop_pixel(
-            state, tail, length, fillers, strict, stop_pred, depth, tables, stop_row, nsym
-        )
-        if status == rk.OK:
-            img[i, j] = x
-        return state, length, fillers, status, j + 1, k, u_w
-
-
 @jit
 def pop_plane(state, tail, length, fillers, strict, depth, img):
     height, width = img.shape
@@ -115,9 +55,44 @@ def pop_plane(state, tail, length, fillers, strict, depth, img):
                 img[i, j] = x
                 j += 1
                 continue
-            state, length, fillers, status, j, k, u_w = _pop_run(
-                state, tail, length, fillers, strict, img, i, j, k, pred, depth, tables, run_tables, stop_row, nsym
-            )
-            if status != rk.OK:
-                return state, length, fillers, status
+            u_w = 0
+            while True:
+                m = min(1 << RUN_BLOCK_BITS[k], width - j)
+                bit = 1 if np.int64(rk.peek(state, PRECISION)) >= run_tables[k, 3] else 0
+                start = run_tables[k, 2 + bit]
+                state, length, fillers, status = rk.pop_step(
+                    state, tail, length, fillers, strict, start, run_tables[k, 3 + bit] - start, PRECISION
+                )
+                if status != rk.OK:
+                    return state, length, fillers, status
+                adapt(run_tables, k, bit, 2)
+                if bit == 1:
+                    img[i, j : j + m] = pred
+                    j += m
+                    k = min(k + 1, RUN_K_MAX)
+                    if j == width:
+                        break
+                    continue
+                c = 0
+                if m > 1:
+                    cf = np.int64(rk.peek(state, PRECISION))
+                    c = ((cf + 1) * m - 1) >> PRECISION
+                    start = uniform_start(c, m)
+                    state, length, fillers, status = rk.pop_step(
+                        state, tail, length, fillers, strict, start, uniform_start(c + 1, m) - start, PRECISION
+                    )
+                    if status != rk.OK:
+                        return state, length, fillers, status
+                img[i, j : j + c] = pred
+                j += c
+                k = max(k - 1, 0)
+                stop_pred, ctx, flat = predict(img, i, j, depth, 0)
+                state, length, fillers, status, x, u_w = _pop_pixel(
+                    state, tail, length, fillers, strict, stop_pred, depth, tables, stop_row, nsym
+                )
+                if status != rk.OK:
+                    return state, length, fillers, status
+                img[i, j] = x
+                j += 1
+                break
     return state, length, fillers, status

@@ -39,35 +39,6 @@ def _emit_pixel(buf, n, x, pred, depth, tables, row, nsym):
     return n, u
 
 
-@jit(inline="always")
-def _emit_run(buf, n, cap, img, i, j, k, pred, depth, tables, run_tables, stop_row, nsym):
-    """Code the run of pixels equal to ``pred`` from (i, j) on, and the pixel that stops it inside
-    the row; returns ``(n, j, k, u_w)`` after them (``n`` -1 when ``buf`` is full)."""
-    width = img.shape[1]
-    end = j
-    while end < width and img[i, end] == pred:
-        end += 1
-    while True:
-        if n > cap:
-            return -1, j, k, 0
-        m = min(1 << RUN_BLOCK_BITS[k], width - j)
-        if j + m <= end:  # the run covers the block
-            n = _emit_table(buf, n, run_tables, k, 1, 2)
-            j += m
-            k = min(k + 1, RUN_K_MAX)
-            if j == width:
-                return n, j, k, 0
-        else:  # the run stops inside the block, before pixel `end`
-            n = _emit_table(buf, n, run_tables, k, 0, 2)
-            if m > 1:
-                start = uniform_start(end - j, m)
-                n = _emit(buf, n, start, uniform_start(end - j + 1, m) - start)
-            k = max(k - 1, 0)
-            pred, ctx, flat = predict(img, i, end, depth, 0)
-            n, u_w = _emit_pixel(buf, n, img[i, end], pred, depth, tables, stop_row, nsym)
-            return n, end + 1, k, u_w
-
-
 @jit
 def intervals(img, depth, buf):
     """Every symbol of the plane in coding order, packed ``start | freq << 16``; -1 if ``buf`` is full."""
@@ -87,9 +58,30 @@ def intervals(img, depth, buf):
                 n, u_w = _emit_pixel(buf, n, img[i, j], pred, depth, tables, ctx, nsym)
                 j += 1
                 continue
-            n, j, k, u_w = _emit_run(buf, n, cap, img, i, j, k, pred, depth, tables, run_tables, stop_row, nsym)
-            if n < 0:
-                return -1
+            end = j
+            while end < width and img[i, end] == pred:
+                end += 1
+            u_w = 0
+            while True:
+                if n > cap:
+                    return -1
+                m = min(1 << RUN_BLOCK_BITS[k], width - j)
+                if j + m <= end:  # the run covers the block
+                    n = _emit_table(buf, n, run_tables, k, 1, 2)
+                    j += m
+                    k = min(k + 1, RUN_K_MAX)
+                    if j == width:
+                        break
+                else:  # the run stops inside the block, before pixel `end`
+                    n = _emit_table(buf, n, run_tables, k, 0, 2)
+                    if m > 1:
+                        start = uniform_start(end - j, m)
+                        n = _emit(buf, n, start, uniform_start(end - j + 1, m) - start)
+                    k = max(k - 1, 0)
+                    pred, ctx, flat = predict(img, i, end, depth, 0)
+                    n, u_w = _emit_pixel(buf, n, img[i, end], pred, depth, tables, stop_row, nsym)
+                    j = end + 1
+                    break
     return n
 
 
