@@ -10,6 +10,13 @@ neighbours into that pixel's distribution parameters (see
     h = relu(a);  h = relu(layer_w[l] @ h + layer_b[l]) for each layer l
     params = out_w @ h + out_b
 
+The same loops run the *integer* head of format version 3
+(``vaezip.models.integer``, ``docs/format.md``): integer-valued weights,
+pixels as ``t = 2v - (n_values - 1)``, features times ``2**feature_shift``,
+and after each layer the exact sum times ``2**-shift``, floored and clamped.
+Every value is an integer below 2**53, so the float64 arithmetic is exact
+in any order; the parameters are those integers times ``2**-param_frac``.
+
 Compression knows every pixel; decompression learns them one by one in
 raster order. Both run the same ``_head`` function in the same order, so the
 parameters, and the frequency tables built from them, are bit-identical.
@@ -23,6 +30,8 @@ parameters, and the frequency tables built from them, are bit-identical.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -38,19 +47,23 @@ LOG_SCALE_MAX = 3.0
 
 
 @jit
-def _head(feat, u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params):
-    """Parameters of pixel (i, j) into ``params``; ``u`` holds the normalized pixels before it.
+def _head(feat, u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, h, h2, params):
+    """Parameters of pixel (i, j) into ``params``; ``u`` holds the (transformed) pixels before it.
 
     Matrix-vector products run with the input channel outermost
     (``acc[r] += w[c, r] * h[c]`` for c = 0, 1, ...): each output is summed
     in a fixed order, and the inner loop over outputs vectorizes without
     reassociating anything. ``layer_wt`` and ``out_wt`` are the transposed
-    weights (input channel first).
+    weights (input channel first). ``rescale`` (see ``_Autoregressive``)
+    holds what makes the same loop the integer head: per layer and output
+    a factor (a power of two) applied to each sum, then floor and clamp when
+    ``rescale.integer``; the float head has factors 1 and no rounding.
     """
     height, width = u.shape
     channels = h.shape[0]
+    fscale, factors, limits, integer = rescale
     for c in range(channels):
-        h[c] = feat[i, j, c]
+        h[c] = feat[i, j, c] * fscale
     for n in range(offsets.shape[0]):
         y = i + offsets[n, 0]
         x = j + offsets[n, 1]
@@ -68,13 +81,31 @@ def _head(feat, u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h
             for r in range(channels):
                 h2[r] += layer_wt[layer, c, r] * hc
         for c in range(channels):
-            h[c] = max(h2[c], 0.0)
+            h[c] = max(_rescaled(h2[c], factors[layer, c], limits[layer], integer), 0.0)
+    _output(h, out_wt, out_b, rescale, layer_wt.shape[0], params)
+
+
+@jit
+def _output(h, out_wt, out_b, rescale, last, params):
+    """``params = out_wt.T @ h + out_b``, summed input channel outermost, then rescaled."""
+    _, factors, limits, integer = rescale
     for p in range(params.shape[0]):
         params[p] = out_b[p]
-    for c in range(channels):
+    for c in range(h.shape[0]):
         hc = h[c]
         for p in range(params.shape[0]):
             params[p] += out_wt[c, p] * hc
+    for p in range(params.shape[0]):
+        params[p] = _rescaled(params[p], factors[last, p], limits[last], integer) * factors[last + 1, 0]
+
+
+@jit
+def _rescaled(acc, factor, limit, integer):
+    """``acc * factor``, floored and clamped to ``[-limit, limit]`` for the integer head."""
+    y = acc * factor
+    if integer:
+        y = min(max(math.floor(y), -limit), limit)
+    return y
 
 
 @jit
@@ -111,10 +142,10 @@ def _pixel_search(cf, params, k, n, span, precision, weights, means, inv_scales)
 
 @jit
 def _pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
-              conv_w, offsets, layer_wt, layer_b, out_wt, out_b, out):
+              conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, pixel, out):
     """Decode ``out`` image by image in raster order, each pixel from the head as it goes."""
     span = (1 << precision) - n
-    scale = 2.0 / (n - 1)
+    scale, shift = pixel
     h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
     weights, means, inv_scales = np.empty(max(k, 1)), np.empty(max(k, 1)), np.empty(max(k, 1))
     batch, height, width = out.shape
@@ -123,7 +154,7 @@ def _pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
     for b in range(batch):
         for i in range(height):
             for j in range(width):
-                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
+                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, h, h2, params)
                 cf = int(rk.peek(state, precision))
                 v, start, freq = _pixel_search(cf, params, k, n, span, precision, weights, means, inv_scales)
                 state, length, fillers, status = rk.pop_step(
@@ -132,15 +163,16 @@ def _pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
                 if status != rk.OK:
                     return state, length, fillers, status
                 out[b, i, j] = v
-                u[i, j] = v * scale - 1.0
+                u[i, j] = v * scale + shift
     return state, length, fillers, status
 
 
 @jit
-def _interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, starts, freqs):
+def _interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, pixel,
+                   starts, freqs):
     """Intervals of every pixel of known images ``x`` (the compress side)."""
     span = (1 << precision) - n
-    scale = 2.0 / (n - 1)
+    scale, shift = pixel
     h, h2, params = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1]), np.empty(out_wt.shape[1])
     weights, means, inv_scales = np.empty(max(k, 1)), np.empty(max(k, 1)), np.empty(max(k, 1))
     batch, height, width = x.shape
@@ -148,13 +180,33 @@ def _interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b
     for b in range(batch):
         for i in range(height):
             for j in range(width):
-                u[i, j] = x[b, i, j] * scale - 1.0
+                u[i, j] = x[b, i, j] * scale + shift
         for i in range(height):
             for j in range(width):
-                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, h, h2, params)
+                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, h, h2, params)
                 starts[b, i, j], freqs[b, i, j] = _pixel_interval(
                     x[b, i, j], params, k, n, span, precision, weights, means, inv_scales
                 )
+
+
+def _rescaling(weights: dict, layers: int, channels: int, params: int, n: int) -> tuple:
+    """``(rescale, pixel)`` kernel arguments: the float head's (factors 1, no rounding, u = 2v/(n-1) - 1)
+    or, when ``weights`` has ``out_shift``, the integer head's (``vaezip.intnet``: factors
+    ``2**-shift``, floor and clamp, features times ``2**feature_shift``, t = 2v - (n-1), and the
+    parameters times ``2**-param_frac``)."""
+    width = max(channels, params)
+    factors = np.ones((layers + 2, width))
+    limits = np.full(layers + 1, np.inf)
+    if "out_shift" not in weights:
+        return (1.0, factors, limits, False), (2.0 / (n - 1), -1.0)
+    shifts = [np.asarray(s, dtype=np.int64) for s in weights["layer_shift"]] + [np.asarray(weights["out_shift"])]
+    for layer, shift in enumerate(shifts):
+        if np.any(shift < 0) or np.any(shift > 62):
+            raise ValueError("integer head shifts must be in 0..62")
+        factors[layer, :len(shift)] = np.exp2(-shift.astype(np.float64))
+    factors[layers + 1, 0] = 2.0 ** -int(weights["param_frac"])
+    limits[:] = np.asarray(list(weights["layer_limit"]) + [weights["out_limit"]], dtype=np.float64)
+    return (float(2 ** int(weights["feature_shift"])), factors, limits, True), (2.0, -float(n - 1))
 
 
 class _Autoregressive(Family):
@@ -190,6 +242,7 @@ class _Autoregressive(Family):
                 f"expected ({self._params_per_pixel}, {channels})"
             )
         self.channels = channels
+        self.head = self.head + _rescaling(weights, self.head[2].shape[0], channels, self._params_per_pixel, self.n)
 
     def _features(self, features, shape=None) -> np.ndarray:
         """``(B, H, W, C)`` features, float32 or float64 as given (the kernels widen float32 exactly).
@@ -261,3 +314,20 @@ class AutoregressiveBernoulli(_Autoregressive):
         if int(np.asarray(weights["n_values"]).ravel()[0]) != 2:
             raise ValueError("AutoregressiveBernoulli needs a head exported with n_values = 2")
         super().__init__(weights, precision)
+
+
+@jit
+def _grid_scales(log_scales, half_range, out):
+    for i in range(log_scales.shape[0]):
+        ls = min(max(log_scales[i], LOG_SCALE_MIN), LOG_SCALE_MAX)
+        out[i] = exp_grid(snap_index(ls, SNAP_LIMIT)) * half_range
+
+
+def mixture_scales(log_scales, n_values: int) -> np.ndarray:
+    """Pixel-unit scales ``exp(log_scale) * (n_values - 1) / 2`` the way the head's mixtures get them
+    (log-scales clamped, ``exp`` of the snapped value from ``detmath``'s tables): the same doubles
+    on every machine, for ``LogisticMixture``'s ``scales`` when a network gives raw log-scales."""
+    flat = np.ascontiguousarray(log_scales, dtype=np.float64).ravel()
+    out = np.empty_like(flat)
+    _grid_scales(flat, (n_values - 1) / 2.0, out)
+    return out.reshape(np.shape(log_scales))
