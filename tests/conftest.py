@@ -19,7 +19,9 @@ TINY_MODELS = {
 
 
 def make_zoo(directory: Path, names=tuple(TINY_MODELS), seed: int = 0) -> Path:
-    """Write seeded tiny models and their registry into ``directory``."""
+    """Write seeded tiny models, their integer networks (calibrated on blobs) and their registry
+    into ``directory``."""
+    from vaezip.models.integer.publish import publish_integer
     from vaezip.models.train import save_weights
     from vaezip.models.vae import build_model
 
@@ -31,6 +33,10 @@ def make_zoo(directory: Path, names=tuple(TINY_MODELS), seed: int = 0) -> Path:
         zoo.register_model(
             zoo.ModelInfo(name, arch, model.config.to_dict(), path.name, digest, dataset="synthetic"), directory
         )
+        images = blobs(64, model.config.height, seed=seed + index)
+        if model.config.n_values == 2:
+            images = (images > 127).astype(np.uint8)
+        publish_integer(name, directory=directory, images=images, dataset="synthetic blobs")
     return directory
 
 

@@ -147,6 +147,7 @@ def test_retired_weights_still_decode_their_files(tmp_path, monkeypatch):
     new_dir = make_zoo(tmp_path / "new", names=("tiny",), seed=99)
     new = zoo.read_registry(new_dir)["tiny"]
     shutil.copy(new_dir / new.file, directory / new.file)
+    shutil.copy(new_dir / new.integer["file"], directory / new.integer["file"])
     zoo.register_model(new, directory)
     assert zoo.get_info("tiny") == new and zoo.read_retired()["tiny"] == [old]
     assert [m.name for m in zoo.list_models()] == ["tiny"]
@@ -156,6 +157,7 @@ def test_retired_weights_still_decode_their_files(tmp_path, monkeypatch):
     assert_same(api.decompress(new_data), pictures)
     # weights in neither place are refused
     (directory / old.file).unlink()
+    (directory / old.integer["file"]).unlink()  # version 3 files name the integer network
     with pytest.raises(zoo.ModelError, match="'tiny': weight file .* is missing"):
         api.decompress(old_data)
     third = make_zoo(tmp_path / "third", names=("tiny",), seed=7)

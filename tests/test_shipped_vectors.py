@@ -1,4 +1,5 @@
-"""Files coded with the shipped models decode to the committed sample, on the machines that can.
+"""Version-1 and -2 files coded with the shipped models decode to the committed sample, on the machines
+that can. (Version 3 files decode on every machine: ``test_portable_vectors.py``.)
 
 ``tests/vectors/vz/KIND/vN-MODEL-40.vz`` holds the first 40 digits of the
 shipped sample (``vaezip.datasets.load("sample")``; for ``mnist-bin``
@@ -19,9 +20,9 @@ equal those of the machine that coded it (``vaezip/models/adapter.py``). So:
   not a test result);
 - a kind with unrecorded fingerprints must decode, unless this machine is
   one that kind names in ``differs_from``;
-- at least one kind is checked on every machine: a machine of a new kind
-  fails ``test_this_machine_has_vectors`` until vectors are made on it
-  (``python tests/test_shipped_vectors.py KIND "machine text"`` writes them).
+- on a machine of a new kind, ``test_this_machine_has_vectors`` skips and says
+  so (``python tests/test_shipped_vectors.py KIND "machine text"`` writes
+  vectors for it); before version 3 it failed, as no file was portable.
 
 When a shipped model is retrained, its old weights are retired first
 (``zoo.retire_model``, docs/models.md), so the old files keep decoding; the
@@ -142,9 +143,9 @@ def test_this_machine_has_vectors():
             decodable.append(name)
         except Exception:  # noqa: BLE001 - any failure to decode: not this machine's kind
             pass
-    assert here or decodable, (
-        "no committed real-model vectors decode on this machine: its torch kernels are of a new kind "
-        f"({platform.processor() or platform.machine()}); see this module's docstring")
+    if not (here or decodable):  # version 3 files decode here all the same (test_portable_vectors.py)
+        pytest.skip("no committed version-1/2 vectors decode on this machine: its float32 torch kernels are of a "
+                    f"new kind ({platform.processor() or platform.machine()}); see this module's docstring")
 
 
 @pytest.mark.parametrize("name", vectors())
@@ -179,7 +180,7 @@ def test_version_2_vector_is_what_this_vaezip_writes(model):
     here = kind_of_this_machine()
     if here is None:
         pytest.skip("no vectors with this machine's kernel fingerprints")
-    data, _ = api.compress(to_pictures(sample(model)), model=model)
+    data, _ = api.compress(to_pictures(sample(model)), model=model, version=2)
     assert data == (VECTORS / here / f"v2-{model}-40.vz").read_bytes()
 
 
@@ -190,7 +191,7 @@ def write_vectors(kind_name: str, machine: str) -> None:
     directory = VECTORS / kind_name
     directory.mkdir(exist_ok=True)
     for model in MODELS:
-        data, _ = api.compress(to_pictures(sample(model)), model=model)
+        data, _ = api.compress(to_pictures(sample(model)), model=model, version=2)
         (directory / f"v2-{model}-40.vz").write_bytes(data)
     differs = []
     for name, kind in kinds().items():

@@ -75,6 +75,30 @@ def test_train_writes_weights_registry_card_and_readme(workdir):
     assert "importance-sampled" in result.output
 
 
+@pytest.mark.parametrize("arch,data", [("logistic-ar", "blobs"), ("bernoulli-ar", "blobs")])
+def test_train_ends_with_an_integer_network_that_codes_exactly(workdir, arch, data):
+    from vaezip import api
+    from vaezip.bench import to_pictures
+
+    result = run(workdir, f"{data}-train", "--arch", arch, "-o", "exact", "--epochs", "1", *TINY)
+    assert result.exit_code == 0, result.output
+    info = zoo.get_info("exact")
+    integer = info.integer
+    assert integer["file"] == f"exact-int-{integer['sha256'][:8]}.vzn"
+    assert zoo.sha256_file(workdir / "models" / integer["file"]) == integer["sha256"]
+    rates = integer["rates"]
+    assert rates["test_images"] == 16 and rates["importance_samples"] == 4
+    assert abs(rates["neg_elbo_change"]) < 0.05 and rates["float_test_neg_elbo_bpd"] > 0
+    zoo.load_integer("exact").check()
+    card = (workdir / "models" / "exact.md").read_text()
+    assert "## Integer network" in card and integer["sha256"] in card
+    images = synthetic(f"{data}-test")
+    if info.config["n_values"] == 2:
+        images = (images > 127).astype(np.uint8)
+    coded, _ = api.compress(to_pictures(images), model="exact")
+    assert all(np.array_equal(p.pixels[:, :, 0], im) for p, im in zip(api.decompress(coded), images))
+
+
 def test_resume_continues_from_the_checkpoint(workdir):
     assert run(workdir, "blobs-train", "--arch", "logistic", "-o", "r", "--epochs", "1",
                *TINY).exit_code == 0

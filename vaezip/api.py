@@ -54,7 +54,7 @@ __all__ = [
 def compress(pictures: list[Picture], model: str | None = None, batch_size: int = DEFAULT_BATCH,
              estimate_samples: int = 0, streams: int | None = None, seed: int = 0,
              sources: list[bytes | None] | None = None, particles: int = 1,
-             estimator: str = "bb-cis") -> tuple[bytes, Report]:
+             estimator: str = "bb-cis", version: int = vz.FORMAT_VERSION) -> tuple[bytes, Report]:
     """Code ``pictures`` into the bytes of one .vz file; see the module docstring.
 
     ``sources`` (optional, one per picture) are the PNG files the pictures
@@ -67,13 +67,18 @@ def compress(pictures: list[Picture], model: str | None = None, batch_size: int 
     ``estimator`` "bb-cis" (coupled particles from one shared draw, the
     default) or "bb-is" (K independent posterior draws, which needs K times
     the clean bits); K = 1 is plain bits-back whatever ``estimator`` says.
+
+    ``version`` 3 (the default) codes with the models' integer networks: the
+    file decodes on any machine. Versions 2 and 1 code with the float32
+    networks as vaezip 0.2 and 0.1 did, and decode only where torch's
+    kernels give this machine's results; they are kept for comparisons.
     """
-    _check_request(pictures, batch_size, particles, streams, estimator)
+    _check_request(pictures, batch_size, particles, streams, estimator, version)
     code_id = vz.BB_ANS if particles == 1 else ESTIMATORS[estimator]
     started = time.perf_counter()
     name, coders, estimates, tiles = plan(pictures, model, estimate_samples, seed)
     vae_count = coders.count(vz.CODER_VAE) + len(tiles)
-    coding = Coders(name if vae_count else vz.MODEL_FREE, batch_size, particles, code_id == vz.BB_CIS)
+    coding = Coders(name if vae_count else vz.MODEL_FREE, batch_size, particles, code_id == vz.BB_CIS, version)
     if streams is None:
         streams = default_streams(coding.info, vae_count) if vae_count else 1
     runs = split_runs(coders, streams)
@@ -88,7 +93,7 @@ def compress(pictures: list[Picture], model: str | None = None, batch_size: int 
 
 
 def _check_request(pictures: list[Picture], batch_size: int, particles: int, streams: int | None,
-                   estimator: str) -> None:
+                   estimator: str, version: int) -> None:
     if not pictures:
         raise CodingError("nothing to compress: no images given")
     if not 1 <= batch_size <= vz.MAX_BATCH:
@@ -99,6 +104,8 @@ def _check_request(pictures: list[Picture], batch_size: int, particles: int, str
         raise CodingError(f"streams must be in 1..{MAX_STREAMS}")
     if estimator not in ESTIMATORS:
         raise CodingError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {estimator!r}")
+    if version not in vz.WEIGHTS_ID_SIZE:
+        raise CodingError(f"format version must be one of {sorted(vz.WEIGHTS_ID_SIZE)}, got {version}")
 
 
 def decompress(data: bytes) -> list[Picture]:

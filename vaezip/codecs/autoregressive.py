@@ -189,9 +189,25 @@ def _interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b
                 )
 
 
+@jit
+def _params_loop(x, feats, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, pixel, out):
+    """The head's parameters at every pixel of known images ``x``, into ``out`` (B, H, W, P)."""
+    scale, shift = pixel
+    h, h2 = np.empty(conv_w.shape[1]), np.empty(conv_w.shape[1])
+    batch, height, width = x.shape
+    u = np.empty((height, width))
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                u[i, j] = x[b, i, j] * scale + shift
+        for i in range(height):
+            for j in range(width):
+                _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, h, h2, out[b, i, j])
+
+
 def _rescaling(weights: dict, layers: int, channels: int, params: int, n: int) -> tuple:
     """``(rescale, pixel)`` kernel arguments: the float head's (factors 1, no rounding, u = 2v/(n-1) - 1)
-    or, when ``weights`` has ``out_shift``, the integer head's (``vaezip.intnet``: factors
+    or, when ``weights`` has ``out_shift``, the integer head's (``vaezip.models.integer``: factors
     ``2**-shift``, floor and clamp, features times ``2**feature_shift``, t = 2v - (n-1), and the
     parameters times ``2**-param_frac``)."""
     width = max(channels, params)
@@ -275,6 +291,15 @@ class _Autoregressive(Family):
         freqs = np.empty(x.shape, dtype=np.int64)
         _interval_loop(x, feats, self.k, self.n, self.precision, *self.head, starts, freqs)
         return starts, freqs
+
+    def params(self, symbols, *, features) -> np.ndarray:
+        """The head's raw parameters (B, P, H, W) at every pixel of known images (what push and pop
+        quantize; for tests and inspection)."""
+        x = self._images(symbols)
+        feats = self._features(features, x.shape)
+        out = np.empty(x.shape + (self._params_per_pixel,))
+        _params_loop(x, feats, *self.head, out)
+        return out.transpose(0, 3, 1, 2)
 
     def push(self, msg, symbols, *, features) -> None:
         """Push every pixel; pop returns them image by image in raster order.

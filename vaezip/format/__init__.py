@@ -1,11 +1,12 @@
-"""The .vz container, format versions 1 and 2: see ``docs/format.md``, the normative spec.
+"""The .vz container, format versions 1 to 3: see ``docs/format.md``, the normative spec.
 
 A .vz file is a preamble, a header (model, codec parameters, image table,
 checksum table, stream table, header CRC), the payload (every stream's uint32
-words) and a CRC-32 of everything before it. ``write`` writes version 2 (its
-counts and sizes as LEB128 varints, a 16-byte weights id) unless the header
-asks for version 1 (fixed-width fields, a 40-byte preamble, the whole sha256);
-``read`` reads both. This package only packs and unpacks; it never codes pixels.
+words) and a CRC-32 of everything before it. ``write`` writes the header's
+version: 3 by default (laid out as version 2: counts and sizes as LEB128
+varints, a 16-byte weights id, which in version 3 names the model's integer
+network), or 2, or 1 (fixed-width fields, a 40-byte preamble, the whole
+sha256); ``read`` reads all three. This package only packs and unpacks; it never codes pixels.
 
 Reading validates every field before anything is allocated: a length is
 compared with the bytes that remain before it is used, and counts are capped
@@ -24,7 +25,7 @@ Where things are: ``records`` (the dataclasses and field constants shared by
 every version), ``checks`` (what every field must satisfy), ``checksum`` (the
 pixel checksum), ``fields`` (varints and the bounds-checked cursor), ``body``
 (the header's records after the preamble), and one module per format version
-(``v1``, ``v2``: the preamble and what else that version writes its own way).
+(``v1``, ``v2``, ``v3``: the preamble and what else that version writes its own way).
 A new version is a new module with the same names, an entry in ``LAYOUTS``,
 and ``FORMAT_VERSION`` raised.
 """
@@ -36,7 +37,7 @@ import zlib
 
 import numpy as np
 
-from vaezip.format import v1, v2
+from vaezip.format import v1, v2, v3
 from vaezip.format.body import pack_body, parse_body
 from vaezip.format.checks import check_entry, check_header, check_magic, check_totals, stream_words
 from vaezip.format.checksum import pixel_checksum
@@ -50,7 +51,7 @@ from vaezip.format.records import (  # the records and constants, re-exported
     StreamEntry, weights_id,
 )
 
-LAYOUTS = {1: v1, 2: v2}  # format version -> the module that reads and writes what is its own
+LAYOUTS = {1: v1, 2: v2, 3: v3}  # format version -> the module that reads and writes what is its own
 
 __all__ = [
     "read", "read_header", "write", "pixel_checksum", "weights_id",

@@ -16,11 +16,12 @@ import numpy as np
 
 from vaezip import __version__
 
-FORMAT_VERSION = 2  # what ``write`` writes by default; ``read`` reads every version up to it
+FORMAT_VERSION = 3  # what ``write`` writes by default; ``read`` reads every version up to it
 MAGIC = b"VAEZIP\x00\x89\r\n\x1a\n"  # docs/format.md, "Preamble"
-# Bytes of the weights' sha256 that a header stores: version 2 keeps the first 16
-# (128 bits, the strength of the pixel checksum) instead of all 32.
-WEIGHTS_ID_SIZE = {1: 32, 2: 16}
+# Bytes of the weights' sha256 that a header stores: versions 2 and 3 keep the first 16
+# (128 bits, the strength of the pixel checksum) instead of all 32. Version 3 names the
+# model's integer network file (.vzn), versions 1 and 2 its float weights file (.pt).
+WEIGHTS_ID_SIZE = {1: 32, 2: 16, 3: 16}
 CHECKSUM_SIZE = 16  # bytes of sha256 kept per image entry
 
 MAX_IMAGES = 1 << 20
@@ -79,9 +80,10 @@ def _this_version() -> tuple[int, int, int]:
 class Header:
     """Model and codec parameters (docs/format.md, "Model" and "Codec parameters").
 
-    ``model_sha256`` identifies the weights file: the first
-    ``WEIGHTS_ID_SIZE[version]`` bytes of its sha256 (16 in version 2, all 32
-    in version 1; ``weights_id`` cuts them); all zero exactly when
+    ``model_sha256`` identifies the weights file (version 3: the integer
+    network's ``.vzn``; versions 1 and 2: the float weights): the first
+    ``WEIGHTS_ID_SIZE[version]`` bytes of its sha256 (16 in versions 2 and 3,
+    all 32 in version 1; ``weights_id`` cuts them); all zero exactly when
     ``model == "none"`` (a file coded without a network).
     """
 

@@ -53,10 +53,19 @@ class ModelInfo:
     sha256: str
     dataset: str = ""
     rates: dict = field(default_factory=dict)
+    integer: dict = field(default_factory=dict)  # {"file", "sha256", "settings", "rates"}: the exact network
 
     def to_dict(self) -> dict:
-        return {"arch": self.arch, "config": self.config, "file": self.file,
-                "sha256": self.sha256, "dataset": self.dataset, "rates": self.rates}
+        out = {"arch": self.arch, "config": self.config, "file": self.file,
+               "sha256": self.sha256, "dataset": self.dataset, "rates": self.rates}
+        if self.integer:
+            out["integer"] = self.integer
+        return out
+
+    @property
+    def integer_sha256(self) -> str:
+        """The sha256 of the integer network file (what version-3 files name), or ""."""
+        return self.integer.get("sha256", "")
 
     @property
     def input_shape(self) -> tuple[int, int]:
@@ -145,25 +154,27 @@ def retire_model(name: str, directory: Path | None = None) -> ModelInfo:
     if name not in models:
         raise ModelError(f"unknown model {name!r}: nothing to retire")
     info = models.pop(name)
-    if all(old.sha256 != info.sha256 for old in retired.get(name, [])):
+    key = (info.sha256, info.integer_sha256)
+    if all((old.sha256, old.integer_sha256) != key for old in retired.get(name, [])):
         retired.setdefault(name, []).append(info)
     write_registry(models, directory, retired)
     return info
 
 
-def find_weights(name: str, matches, directory: Path | None = None) -> ModelInfo:
-    """The entry of model ``name`` whose sha256 (hex) satisfies ``matches``: the
-    current weights first, then the retired ones. ModelError if the name is
-    unknown (current or retired) or no weights of that name match."""
+def find_weights(name: str, matches, directory: Path | None = None, integer: bool = False) -> ModelInfo:
+    """The entry of model ``name`` whose sha256 (hex; ``integer``: of its integer network)
+    satisfies ``matches``: the current weights first, then the retired ones. ModelError if the
+    name is unknown (current or retired) or no weights of that name match."""
     models, retired = _read(directory)
     candidates = ([models[name]] if name in models else []) + list(reversed(retired.get(name, [])))
     if not candidates:
         known = ", ".join(sorted(models)) or "none"
         raise ModelError(f"unknown model {name!r} (registered: {known})")
     for info in candidates:
-        if matches(info.sha256):
+        sha256 = info.integer_sha256 if integer else info.sha256
+        if sha256 and matches(sha256):
             return info
-    kept = ", ".join(info.sha256[:12] for info in candidates)
+    kept = ", ".join((info.integer_sha256 if integer else info.sha256)[:12] or "none" for info in candidates)
     raise ModelError(f"no weights of model {name!r} match (kept: {kept})")
 
 
@@ -182,17 +193,39 @@ def get_info(name: str, directory: Path | None = None) -> ModelInfo:
     return models[name]
 
 
-def verified_path(info: ModelInfo, directory: Path | None = None) -> Path:
-    """The weight file of ``info`` after checking its full sha256."""
-    path = (directory or models_dir()) / info.file
+def verified_path(info: ModelInfo, directory: Path | None = None, integer: bool = False) -> Path:
+    """The weight file of ``info`` (``integer``: its integer network file) after checking its full sha256."""
+    file, expected = (info.integer.get("file"), info.integer_sha256) if integer else (info.file, info.sha256)
+    if not file:
+        raise ModelError(f"model {info.name!r} has no integer network: convert it (docs/models.md)")
+    path = (directory or models_dir()) / file
     if not path.is_file():
         raise ModelError(f"model {info.name!r}: weight file {path} is missing")
     actual = sha256_file(path)
-    if actual != info.sha256:
+    if actual != expected:
         raise ModelError(
             f"model {info.name!r}: weight file {path} has sha256 {actual[:16]}..., "
-            f"expected {info.sha256[:16]}...; the file is corrupt or was replaced")
+            f"expected {expected[:16]}...; the file is corrupt or was replaced")
     return path
+
+
+def load_integer(name: str, directory: Path | None = None, info: ModelInfo | None = None):
+    """The verified integer network of model ``name`` (``vaezip.models.integer.IntegerModel``).
+
+    ModelError for an unknown name, a model without one, a missing file, a sha256 mismatch,
+    or a file that does not read or is not exact (``IntegerModel.check``).
+    """
+    from vaezip.models.integer import netfile
+
+    info = info or get_info(name, directory)
+    path = verified_path(info, directory, integer=True)
+    try:
+        model = netfile.read(path)
+    except (netfile.NetFileError, netfile.ProgramError, OSError) as error:
+        raise ModelError(f"model {name!r}: cannot load {path.name}: {error}") from None
+    if model.config.to_dict() != info.config:
+        raise ModelError(f"model {name!r}: {path.name} is a network of another configuration")
+    return model
 
 
 def load_model(name: str, directory: Path | None = None, dtype=None, info: ModelInfo | None = None):

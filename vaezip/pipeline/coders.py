@@ -10,6 +10,39 @@ from vaezip.images import Picture
 from vaezip.pipeline.settings import LATENT_BITS, LIKELIHOOD_PRECISION, POSTERIOR_PRECISION, CodingError
 
 
+def _latent_model(info, version: int):
+    """``(bits-back model, sha256 the header names)`` of zoo entry ``info`` for a file of ``version``.
+
+    Version 3 codes with the integer network (exact on every machine); version 1 ran the float32
+    networks in torch's default (contiguous) memory format and version 2 channels-last: other
+    float32 kernels, so other grid values, decodable only on machines like the writer's.
+    """
+    if version >= 3:
+        return _integer_model(info), bytes.fromhex(info.integer_sha256)
+    from vaezip.models import zoo
+    from vaezip.models.adapter import TorchLatentModel
+
+    model = TorchLatentModel(zoo.load_model(info.name, info=info), LIKELIHOOD_PRECISION, channels_last=version >= 2)
+    return model, bytes.fromhex(info.sha256)
+
+
+_INTEGER_MODELS: dict = {}
+
+
+def _integer_model(info):
+    """The integer network of ``info`` as a bits-back model, built once per process (its load,
+    checks and engine start-up check cost a fraction of a second); the file's sha256 is checked
+    every time."""
+    from vaezip.models import zoo
+    from vaezip.models.integer.adapter import IntegerLatentModel
+
+    zoo.verified_path(info, integer=True)
+    key = (str(zoo.models_dir()), info.name, info.integer_sha256)
+    if key not in _INTEGER_MODELS:
+        _INTEGER_MODELS[key] = IntegerLatentModel(zoo.load_integer(info.name, info=info), LIKELIHOOD_PRECISION)
+    return _INTEGER_MODELS[key]
+
+
 class Coders:
     """The model side of one archive: bits-back pieces, built once and shared by the streams."""
 
@@ -21,20 +54,16 @@ class Coders:
         self.particles = particles
         self.coupled = coupled
         self.model_name = model_name
+        self.version = version
         self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
         self.model = None
         self.sha256 = bytes(32)
         if model_name != vz.MODEL_FREE:
             from vaezip.models import zoo
-            from vaezip.models.adapter import TorchLatentModel
 
             # info: the weights a file names (current or retired); None: the current ones
             self.info = info or zoo.get_info(model_name)
-            # format version 1 ran the networks in torch's default (contiguous) memory format,
-            # version 2 runs them channels-last: other float32 kernels, so other grid values
-            self.model = TorchLatentModel(zoo.load_model(model_name, info=self.info), LIKELIHOOD_PRECISION,
-                                          channels_last=version >= 2)
-            self.sha256 = bytes.fromhex(self.info.sha256)
+            self.model, self.sha256 = _latent_model(self.info, version)
 
     # model-free pictures: planes through the adaptive coder, or the PNG bytes as they are
     @staticmethod

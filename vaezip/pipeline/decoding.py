@@ -83,7 +83,8 @@ def decoding_side(header: vz.Header, uses_vae: bool) -> Coders:
 
     try:
         info = zoo.find_weights(
-            header.model, lambda sha256: vz.weights_id(bytes.fromhex(sha256), header.version) == header.model_sha256)
+            header.model, lambda sha256: vz.weights_id(bytes.fromhex(sha256), header.version) == header.model_sha256,
+            integer=header.version >= 3)
     except zoo.ModelError:
         try:
             current = zoo.get_info(header.model)
@@ -91,9 +92,10 @@ def decoding_side(header: vz.Header, uses_vae: bool) -> Coders:
             raise CodingError(
                 f"this file was compressed with model '{header.model}', which is not in this vaezip's model zoo"
             ) from None
+        has = (current.integer_sha256 if header.version >= 3 else current.sha256)[:12] or "none"
         raise CodingError(
             f"this file was compressed with other weights of model '{header.model}' "
-            f"(sha256 {header.model_sha256.hex()[:12]}..., the zoo has {current.sha256[:12]}...)"
+            f"(sha256 {header.model_sha256.hex()[:12]}..., the zoo has {has}...)"
         ) from None
     if (header.latent_bits, header.posterior_precision, header.likelihood_precision) != (
         LATENT_BITS, POSTERIOR_PRECISION, LIKELIHOOD_PRECISION

@@ -59,13 +59,14 @@ def write_archive(pictures: list[Picture], coders: list[int], tiles: dict[int, b
     entries = image_entries(pictures, coders, tiles)
     header = vz.Header(
         model=coding.model_name,
-        model_sha256=vz.weights_id(coding.sha256),
+        model_sha256=vz.weights_id(coding.sha256, coding.version),
         likelihood_precision=LIKELIHOOD_PRECISION,
         posterior_precision=POSTERIOR_PRECISION,
         latent_bits=LATENT_BITS,
         batch_size=coding.batch_size,
         estimator=estimator,
         particles=coding.particles,
+        version=coding.version,
     )
     checksums = [vz.pixel_checksum([p.pixels for p in group]) for _, group in entry_pictures(entries, pictures)]
     return vz.write(vz.Archive(header, entries, streams, checksums))

@@ -16,7 +16,7 @@ import torch
 from vaezip.models.head import causal_offsets
 from vaezip.models.integer import lower
 from vaezip.models.integer.converter import Converter
-from vaezip.models.integer.network import OUTPUT_FRAC, IntegerHead, IntegerModel
+from vaezip.models.integer.network import OUTPUT_FRAC, IntegerHead, IntegerModel, latent_table
 from vaezip.models.integer.program import Op, Program, Table
 from vaezip.models.integer.quantize import FLOAT64_BUDGET, Settings, Tables, channel_max, frac_for, quantize_affine
 from vaezip.models.vae import SIGMA_MIN, VAE
@@ -42,20 +42,12 @@ def softplus_table(frac_in: int) -> Table:
     return Table(low=int(low), values=values, slope_shift=shift, offset=offset)
 
 
-def latent_table(latent_bits: int, frac: int = LATENT_FRAC) -> np.ndarray:
-    """The decoder's integer inputs for the equal-mass buckets: ``round(2**frac * centre)``."""
-    from vaezip.codecs.gaussian import latent_grid
-
-    centres = latent_grid(latent_bits)[1]
-    return np.floor(centres * (1 << frac) + 0.5).astype(np.int64)
-
-
 def convert(model: VAE, images: np.ndarray, settings: Settings | None = None, latent_bits: int = 12) -> IntegerModel:
     """The integer form of ``model``, its scales fitted on ``images`` (N, H, W) (about 1,000)."""
     settings = settings or Settings()
     model = model.double().eval()
     x = torch.as_tensor(np.asarray(images)).long()
-    table = latent_table(latent_bits)
+    table = latent_table(latent_bits, LATENT_FRAC)
     with torch.no_grad():
         encoder = _encoder(model, x, settings)
         z = _latent_means(model, x, table)

@@ -72,10 +72,20 @@ class IntegerModel:
             raise ProgramError("the latent table needs a power-of-two number of buckets")
         if self.latent_bound >= MAX_WEIGHT:
             raise ProgramError("latent table values must stay below 2^31")
+        if not np.array_equal(self.latent_table, latent_table(self.latent_bits, self.latent_frac)):
+            raise ProgramError("the latent table is not the latent buckets' centres, rounded")
         check_bounds(self.encoder, -(n - 1), n - 1)
         check_bounds(self.decoder, -self.latent_bound, self.latent_bound)
         if self.head is not None:
             check_head(self.head, self.decoder.ops[-1].limit, n)
+
+
+def latent_table(latent_bits: int, frac: int) -> np.ndarray:
+    """The decoder's integer inputs of the equal-mass latent buckets: ``round(2**frac * centre)``
+    (half up), centres from ``vaezip.codecs.gaussian.latent_grid`` (the same doubles everywhere)."""
+    from vaezip.codecs.gaussian import latent_grid
+
+    return np.floor(latent_grid(latent_bits)[1] * (1 << frac) + 0.5).astype(np.int64)
 
 
 def check_head(head: IntegerHead, feature_limit: int, n_values: int) -> None:

@@ -10,7 +10,7 @@ from vaezip.models import zoo
 from vaezip.models.train.data import default_test_spec, load_images, needs_binarizing, split_validation
 from vaezip.models.train.loop import fit, model_config
 from vaezip.models.train.options import TrainError, TrainOptions
-from vaezip.models.train.publish import initialize, measure, publish
+from vaezip.models.train.publish import initialize, measure, publish, publish_integer_network
 from vaezip.models.vae import VAE
 
 
@@ -42,4 +42,5 @@ def train(options: TrainOptions) -> zoo.ModelInfo:
     binarized = (", binarized dynamically (P(1) = v/255, fresh bits each epoch)"
                  if needs_binarizing(images, config.n_values) else "")
     split = {"train": len(train_images), "val": len(val_images), "binarized": binarized}
-    return publish(model, options, state, result, test_split, split)
+    publish(model, options, state, result, test_split, split)
+    return publish_integer_network(options, train_images, test_images, config.n_values)
