@@ -224,9 +224,9 @@ def test_declared_file_size_beyond_the_data_is_truncation(small_file):
 
 # -- versions ---------------------------------------------------------------
 def test_future_version_names_the_vaezip_that_wrote_it():
-    data = forge2(forge_body2(), version=3, writer=(0, 3, 1))
+    data = forge2(forge_body2(), version=4, writer=(0, 4, 1))
     for reader in (vz.read, vz.read_header):
-        with pytest.raises(VersionError, match=r"format version 3 .*vaezip 0\.3\.1.*upgrade to vaezip >= 0\.3\.1"):
+        with pytest.raises(VersionError, match=r"format version 4 .*vaezip 0\.4\.1.*upgrade to vaezip >= 0\.4\.1"):
             reader(data)
 
 
@@ -258,7 +258,7 @@ def test_forged_minimal_file_reads():
         dict(header=Header(model="m", model_sha256=bytes(16))),
         dict(header=Header(model="m", model_sha256=b"\x01" * 32)),
         dict(header=Header(model="m", model_sha256=b"\x01" * 16, version=1)),
-        dict(header=Header(version=3)),
+        dict(header=Header(version=4)),
         dict(header=Header(latent_bits=20, posterior_precision=16)),
         dict(images=[ImageEntry(0, 3)]),
         dict(images=[ImageEntry(2, 3, "XYZ")]),

@@ -12,4 +12,4 @@ in and out, ``pipeline`` what codes each picture and how streams make a file,
 ``api`` compress and decompress, ``cli`` the ``vaezip`` command.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

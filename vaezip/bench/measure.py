@@ -148,16 +148,11 @@ def _rates(pictures, report, vae, samples, neg_elbo, is_bits) -> dict:
 
 
 def _estimate(pictures, indices, name, samples, progress):
-    """−ELBO and IS bits of the pictures ``indices``, in float32 on one torch thread.
-
-    The estimates code nothing, so they need not be bit-exact: float32 is
-    three times faster than the coder's float64 and moves them by less than
-    1e-3 bits/dim; one thread is faster than two on a shared machine.
-    """
+    """−ELBO and IS bits of the pictures ``indices`` under the integer network that codes them
+    (``zoo_density_model``), on one torch thread (faster than two on a shared machine)."""
     import torch
 
-    from vaezip.models import zoo
-    from vaezip.models.density import estimate
+    from vaezip.models.density import estimate, zoo_density_model
 
     images = np.stack([pictures[i].pixels[:, :, 0] for i in indices]).astype(np.int64)
     bar = progress(f"estimate: -ELBO and IS (K={samples})", len(indices))
@@ -165,8 +160,7 @@ def _estimate(pictures, indices, name, samples, progress):
     started = time.perf_counter()
     try:
         torch.set_num_threads(1)
-        model = zoo.load_model(name, dtype=torch.float32)
-        result = estimate(model, images, n_samples=samples, seed=0, progress=bar.update)
+        result = estimate(zoo_density_model(name), images, n_samples=samples, seed=0, progress=bar.update)
     finally:
         torch.set_num_threads(threads)
         bar.close()

@@ -50,9 +50,13 @@ def _output(files: list[Path], paths: tuple[Path, ...], output: Path | None) -> 
               help="Independent streams the VAE images are split into (decoded in parallel; each costs its "
                    "first image's latent, ~400 bits) [default: one per 600,000 bits the model expects, "
                    "a power of two, at most 8].")
+@click.option("--format-version", default=3, show_default=True, type=click.IntRange(2, 3),
+              help="3: integer networks, the file decodes on any machine. 2: vaezip 0.2's float32 networks, "
+                   "decodable only where torch's kernels match this machine's (kept for comparisons).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def compress(inputs, output, model, batch_size, estimate_samples, particles, estimator, streams, force, as_json):
+def compress(inputs, output, model, batch_size, estimate_samples, particles, estimator, streams, format_version,
+             force, as_json):
     """Compress PNG images (files or directories of PNGs) into one .vz file.
 
     Prints, per input and in total: bytes, bits per dimension achieved (the
@@ -75,7 +79,8 @@ def compress(inputs, output, model, batch_size, estimate_samples, particles, est
         pictures, sources = _read(files)
         data, report = api.compress(pictures, model=model, batch_size=batch_size,
                                     estimate_samples=estimate_samples, sources=sources,
-                                    particles=particles, estimator=estimator, streams=streams)
+                                    particles=particles, estimator=estimator, streams=streams,
+                                    version=format_version)
         write_atomically(target, data, force)
     png_bytes = [path.stat().st_size for path in files]
     if as_json:

@@ -114,3 +114,16 @@ def estimate_zoo(name: str, images, **kwargs) -> DensityEstimate:
     from vaezip.models.zoo import load_model
 
     return estimate(load_model(name), images, **kwargs)
+
+
+def zoo_density_model(name: str, integer: bool = True):
+    """What a zoo model's estimates describe: its integer network (``IntegerDensityModel``: what format
+    version 3 codes with) when it has one and ``integer`` is set, else its float network (float32)."""
+    from vaezip.models import zoo
+
+    info = zoo.get_info(name)
+    if integer and info.integer_sha256:
+        from vaezip.models.integer.adapter import IntegerDensityModel
+
+        return IntegerDensityModel(zoo.load_integer(name, info=info), zoo.load_model(name, info=info))
+    return zoo.load_model(name, dtype=torch.float32, info=info)

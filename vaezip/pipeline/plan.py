@@ -163,10 +163,10 @@ def plan(pictures: list[Picture], model: str | None = None, estimate_samples: in
               for p in pictures]
     fitting = [i for i, coder in enumerate(coders) if coder == vz.CODER_VAE]
     if fitting and estimate_samples > 0:
-        from vaezip.models.density import estimate
+        from vaezip.models.density import estimate, zoo_density_model
 
         images = np.stack([pictures[i].pixels[:, :, 0] for i in fitting]).astype(np.int64)
-        result = estimate(zoo.load_model(name), images, n_samples=estimate_samples, seed=seed)
+        result = estimate(zoo_density_model(name), images, n_samples=estimate_samples, seed=seed)
         for j, i in enumerate(fitting):
             estimates[i] = (float(result.neg_elbo_bits[j]), float(result.is_bits[j]))
             if _model_free_bits(pictures[i].pixels[:, :, 0], pictures[i].bit_depth) < estimates[i][0]:

@@ -40,7 +40,7 @@ class Step:
     """One op of the plan; a float32 convolution carries what ``finish`` fuses after it."""
 
     op: object
-    mode: str = "exact"  # "conv32", "pointwise64", "lut", "exact"
+    mode: str = "exact"  # "conv32", "pointwise64", "linear32", "linear64", "lut", "exact"
     groups: int = 1
     weight: torch.Tensor | None = None
     offset: np.ndarray | None = None  # float64 bias + rounding half
@@ -108,10 +108,22 @@ class Engine:
                 elif _pointwise(op):
                     step = Step(op, "pointwise64", 1, np.ascontiguousarray(op.weight[:, :, 0, 0].T, dtype=np.float64),
                                 (op.bias + rounding_half(op.shift)).astype(np.float64), np.exp2(-op.shift.astype(np.float64)))
+            elif op.kind == "linear":
+                step = self._linear(op, bounds[i - 1])
+                if i < len(ops) and ops[i].kind == "relu":
+                    step.post, i = kernels.POST_RELU, i + 1
             elif op.kind == "lut":
                 step.mode, step.table = "lut", lookup_tables(program, op.table_of)
             steps.append(step)
         return steps
+
+    @staticmethod
+    def _linear(op, bound) -> Step:
+        """A linear layer: a float32 matrix product when its sums are proven below 2**24, else float64."""
+        single = int(sum_bounds(op, *bound, with_bias=False).max()) < FLOAT32_EXACT
+        dtype = np.float32 if single else np.float64
+        return Step(op, "linear32" if single else "linear64", 1, torch.from_numpy(op.weight.T.astype(dtype)),
+                    (op.bias + rounding_half(op.shift)).astype(np.float64), np.exp2(-op.shift.astype(np.float64)))
 
     @staticmethod
     def _conv32(op, groups: int) -> Step:
@@ -153,6 +165,12 @@ class Engine:
             kernels.lookup(rows, *step.table, out)
             out = torch.from_numpy(out)
             return out.view(x.shape[0], *x.shape[2:], -1).permute(0, 3, 1, 2) if x.dim() == 4 else out
+        if step.mode in ("linear32", "linear64"):
+            acc = (x.float() if step.mode == "linear32" else x.double()) @ step.weight
+            out = np.empty(acc.shape, dtype=np.float64)
+            kernels.requant_rows(acc.numpy(), step.offset, step.factor, float(step.op.limit),
+                                 step.post == kernels.POST_RELU, out)
+            return torch.from_numpy(out)
         if step.op.kind == "unflatten":
             return x.reshape(-1, *step.op.shape).float().contiguous(memory_format=torch.channels_last)
         return exact64.step(self.program, step.op, x.double(), stack)

@@ -88,3 +88,13 @@ def lookup(x, values, start, low, length, slope, offset, out):
                 out[p, c] = values[start[c] + int(min(max(v - low[c], 0.0), length[c] - 1.0))]
             else:
                 out[p, c] = v * slope[c] + offset[c]
+
+
+@jit
+def requant_rows(acc, offset, factor, limit, relu, out):
+    """``out[p, o] = clamp(floor((acc[p, o] + offset[o]) * factor[o]), -limit, limit)`` in float64
+    (exact: ``acc`` holds integers, their sums below 2**53), then ``max(., 0)`` if ``relu``."""
+    for p in range(acc.shape[0]):
+        for o in range(acc.shape[1]):
+            y = min(max(math.floor((np.float64(acc[p, o]) + offset[o]) * factor[o]), -limit), limit)
+            out[p, o] = max(y, 0.0) if relu else y
