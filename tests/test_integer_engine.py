@@ -153,3 +153,24 @@ def test_other_kernels_in_a_fresh_process_give_the_same_integers(label, default_
         for batch in ("1", "64"):
             assert report[name][batch] == reference_digest(name, int(batch)), f"{label}: {name} batch {batch}"
     assert report["decoded"] is True, f"{label}: a file compressed with the default kernels did not decode"
+
+
+def test_inexact_kernels_fail_the_start_up_check_and_the_exact_engine_takes_over(monkeypatch):
+    """A convolution that is not exact (as NNPACK's Winograd is) must never reach the coder."""
+    import types
+
+    import torch.nn.functional as F
+
+    from vaezip.models.integer.adapter import IntegerLatentModel
+
+    model = integer_model("mnist")
+    broken = types.SimpleNamespace(conv2d=lambda *a, **k: F.conv2d(*a, **k) * (1 + 2**-20),
+                                   conv_transpose2d=F.conv_transpose2d)
+    monkeypatch.setattr(engine, "F", broken)  # the fast engine's kernels only
+    coder = IntegerLatentModel(model, 20)
+    assert coder.exact_fallback and isinstance(coder.encoder, engine.ExactEngine)
+    pixels, _ = probe_inputs(model, 4)
+    mu, sigma = coder.encode(pixels)
+    t = (2 * pixels - 255)[:, None]
+    want = ref.run(model.encoder, t)
+    assert np.array_equal(np.rint(np.concatenate([mu, sigma], 1) * 2**16).astype(np.int64), want)
