@@ -37,7 +37,7 @@ import zlib
 
 import numpy as np
 
-from vaezip.format import v1, v2, v3
+from vaezip.format import compact, v1, v2, v3
 from vaezip.format.body import pack_body, parse_body
 from vaezip.format.checks import check_entry, check_header, check_magic, check_totals, stream_words
 from vaezip.format.checksum import pixel_checksum
@@ -47,7 +47,7 @@ from vaezip.format.records import (  # the records and constants, re-exported
     BB_ANS, BB_CIS, BB_IS, CHECKSUM_SIZE, CODER_MODEL_FREE, CODER_PER_TILE, CODER_STORED, CODER_VAE, CODERS,
     ESTIMATORS, FORMAT_VERSION, KEY_CHANNELS, MAGIC, MAX_BATCH, MAX_IMAGE_NAME, MAX_IMAGES, MAX_MODEL_NAME,
     MAX_PARTICLES, MAX_PIXELS, MAX_PRECISION, MAX_SIDE, MAX_STREAMS, MODE_IDS, MODEL_FREE, MODES,
-    PNG_BIT_DEPTHS, TILE_CODERS, WEIGHTS_ID_SIZE, Archive, Contents, Header, ImageEntry, Preamble, Stream,
+    PNG_BIT_DEPTHS, SHORT_CHECKSUM_SIZE, TILE_CODERS, WEIGHTS_ID_SIZE, Archive, Contents, Header, ImageEntry, Preamble, Stream,
     StreamEntry, weights_id,
 )
 
@@ -68,15 +68,20 @@ __all__ = [
 
 def write(archive: Archive) -> bytes:
     """The .vz bytes of ``archive`` in its header's format version; raises ValueError for an invalid archive."""
+    one_image = compact.fits(archive)
     try:
         check_header(archive.header)
         model_free = archive.header.model == MODEL_FREE
         for entry in archive.images:
             check_entry(entry, model_free)
         payload = [stream_words(stream).tobytes() for stream in archive.streams]
-        check_totals(archive.images, [s.entry for s in archive.streams], archive.checksums)
+        short = one_image and all(len(c) == SHORT_CHECKSUM_SIZE for c in archive.checksums)
+        check_totals(archive.images, [s.entry for s in archive.streams], archive.checksums,
+                     SHORT_CHECKSUM_SIZE if short else CHECKSUM_SIZE)
     except Invalid as error:
         raise ValueError(f"cannot write this archive: {error}") from None
+    if one_image:
+        return compact.pack(archive, payload[0])
     layout = LAYOUTS[archive.header.version]
     body = pack_body(archive, layout)
     preamble = layout.pack_preamble(archive.header, len(body), sum(len(p) for p in payload))
@@ -87,8 +92,7 @@ def write(archive: Archive) -> bytes:
 
 
 def _read_preamble(data) -> Preamble:
-    """Check signature, preamble CRC, version and flags (docs/format.md, "Preamble")."""
-    check_magic(data)
+    """Check preamble CRC, version and flags (docs/format.md, "Preamble"), the signature checked."""
     if len(data) < v2.LEAD.size:
         raise TruncatedError(f"the file ends after {len(data)} bytes, inside its preamble")
     (version,) = struct.unpack_from("<H", data, len(MAGIC))
@@ -113,6 +117,8 @@ def read_header(data) -> Contents:
     payload's; ``read`` checks everything.
     """
     data = memoryview(data).cast("B")
+    if check_magic(data):
+        return compact.read(data)[0]
     preamble = _read_preamble(data)
     header_size = preamble.header_size
     if len(data) < header_size:
@@ -129,6 +135,9 @@ def read_header(data) -> Contents:
 def read(data) -> Archive:
     """The archive in .vz bytes ``data`` (docs/format.md), every field and CRC checked first."""
     data = memoryview(data).cast("B")
+    if check_magic(data):
+        contents, offset = compact.read(data)
+        return _archive(data, contents, offset)
     preamble = _read_preamble(data)
     file_size, header_size = preamble.file_size, preamble.header_size
     if len(data) < file_size:
@@ -140,8 +149,12 @@ def read(data) -> Archive:
     (stored_crc,) = U32.unpack_from(data, file_size - 4)
     if zlib.crc32(data[: file_size - 4]) != stored_crc:
         raise CorruptError("the file CRC does not match: the file is corrupt; restore it from a good copy")
-    contents = read_header(data)
-    streams, offset = [], header_size
+    return _archive(data, read_header(data), header_size)
+
+
+def _archive(data, contents: Contents, offset: int) -> Archive:
+    """The archive of ``contents`` whose payload starts at ``offset`` in ``data``."""
+    streams = []
     for entry in contents.streams:
         words = np.frombuffer(data, dtype="<u4", count=entry.word_count, offset=offset).astype(np.uint32)
         offset += 4 * entry.word_count
