@@ -44,7 +44,7 @@ from vaezip.format.checksum import pixel_checksum
 from vaezip.format.errors import ContainerError, CorruptError, Invalid, TruncatedError, VersionError, corrupt
 from vaezip.format.fields import U32
 from vaezip.format.records import (  # the records and constants, re-exported
-    BB_ANS, BB_CIS, BB_IS, CHECKSUM_SIZE, CODER_MODEL_FREE, CODER_PER_TILE, CODER_STORED, CODER_VAE, CODERS,
+    BB_ANS, BB_CIS, BB_IS, CHECKSUM_SIZE, CODER_MODEL_FREE, COMPACT_MAGIC, CODER_PER_TILE, CODER_STORED, CODER_VAE, CODERS,
     ESTIMATORS, FORMAT_VERSION, KEY_CHANNELS, MAGIC, MAX_BATCH, MAX_IMAGE_NAME, MAX_IMAGES, MAX_MODEL_NAME,
     MAX_PARTICLES, MAX_PIXELS, MAX_PRECISION, MAX_SIDE, MAX_STREAMS, MODE_IDS, MODEL_FREE, MODES,
     PNG_BIT_DEPTHS, SHORT_CHECKSUM_SIZE, TILE_CODERS, WEIGHTS_ID_SIZE, Archive, Contents, Header, ImageEntry, Preamble, Stream,
@@ -57,7 +57,8 @@ __all__ = [
     "read", "read_header", "write", "pixel_checksum", "weights_id",
     "Archive", "Contents", "Header", "ImageEntry", "Stream", "StreamEntry",
     "ContainerError", "CorruptError", "TruncatedError", "VersionError",
-    "FORMAT_VERSION", "MAGIC", "WEIGHTS_ID_SIZE", "CHECKSUM_SIZE", "MODEL_FREE",
+    "FORMAT_VERSION", "MAGIC", "COMPACT_MAGIC", "WEIGHTS_ID_SIZE", "CHECKSUM_SIZE", "SHORT_CHECKSUM_SIZE",
+    "MODEL_FREE",
     "MAX_IMAGES", "MAX_PIXELS", "MAX_STREAMS", "MAX_SIDE", "MAX_MODEL_NAME", "MAX_IMAGE_NAME",
     "MAX_PRECISION", "MAX_PARTICLES", "MAX_BATCH",
     "BB_ANS", "BB_IS", "BB_CIS", "ESTIMATORS",
