@@ -5,8 +5,10 @@ checksum table, stream table, header CRC), the payload (every stream's uint32
 words) and a CRC-32 of everything before it. ``write`` writes the header's
 version: 3 by default (laid out as version 2: counts and sizes as LEB128
 varints, a 16-byte weights id, which in version 3 names the model's integer
-network), or 2, or 1 (fixed-width fields, a 40-byte preamble, the whole
-sha256); ``read`` reads all three. This package only packs and unpacks; it never codes pixels.
+network; the names in one coded name table; a file of one image in one
+stream in the compact one-image form), or 2, or 1 (fixed-width fields, a
+40-byte preamble, the whole sha256); ``read`` reads all three. This package
+only packs and unpacks; it never codes pixels.
 
 Reading validates every field before anything is allocated: a length is
 compared with the bytes that remain before it is used, and counts are capped
@@ -24,8 +26,10 @@ standard library are imported.
 Where things are: ``records`` (the dataclasses and field constants shared by
 every version), ``checks`` (what every field must satisfy), ``checksum`` (the
 pixel checksum), ``fields`` (varints and the bounds-checked cursor), ``body``
-(the header's records after the preamble), and one module per format version
-(``v1``, ``v2``, ``v3``: the preamble and what else that version writes its own way).
+(the header's records after the preamble), ``names`` (version 3's name
+table), ``compact`` (version 3's one-image form), and one module per format
+version (``v1``, ``v2``, ``v3``: the preamble and what else that version
+writes its own way).
 A new version is a new module with the same names, an entry in ``LAYOUTS``,
 and ``FORMAT_VERSION`` raised.
 """
@@ -115,11 +119,13 @@ def read_header(data) -> Contents:
 
     ``data`` may be the whole file or any prefix that holds the header
     (``header_size`` bytes). Checks the preamble and header CRCs, not the
-    payload's; ``read`` checks everything.
+    payload's; ``read`` checks everything. A one-image file (version 3) has
+    one CRC, over all of it: it is read whole, and ``header_size`` is where
+    its payload starts.
     """
     data = memoryview(data).cast("B")
     if check_magic(data):
-        return compact.read(data)[0]
+        return compact.read(data)
     preamble = _read_preamble(data)
     header_size = preamble.header_size
     if len(data) < header_size:
@@ -137,8 +143,8 @@ def read(data) -> Archive:
     """The archive in .vz bytes ``data`` (docs/format.md), every field and CRC checked first."""
     data = memoryview(data).cast("B")
     if check_magic(data):
-        contents, offset = compact.read(data)
-        return _archive(data, contents, offset)
+        contents = compact.read(data)
+        return _archive(data, contents, contents.header_size)
     preamble = _read_preamble(data)
     file_size, header_size = preamble.file_size, preamble.header_size
     if len(data) < file_size:

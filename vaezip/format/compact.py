@@ -113,7 +113,7 @@ def _checked(data) -> tuple[int, int, tuple[int, int, int], int, int]:
     return version, flags, writer, file_size, lead_size
 
 
-def _parse(data, version: int, flags: int, writer, file_size: int, lead_size: int) -> tuple[Contents, int]:
+def _parse(data, version: int, flags: int, writer, file_size: int, lead_size: int) -> Contents:
     cur = Cursor(data, lead_size, file_size - 4, v3)
     check_flags(flags & ~(HAS_MODEL | HAS_FILLERS))
     height, width, mode, coder = read_kind(cur)
@@ -134,11 +134,11 @@ def _parse(data, version: int, flags: int, writer, file_size: int, lead_size: in
     require(rest == 0, f"the payload of {cur.remaining()} bytes is not a whole number of words")
     stream = StreamEntry(1, words, fillers)
     check_totals([entry], [stream], [checksum], SHORT_CHECKSUM_SIZE)
-    return Contents(header, [entry], [stream], [checksum], cur.pos, file_size), cur.pos
+    return Contents(header, [entry], [stream], [checksum], cur.pos, file_size)  # header_size: the payload's offset
 
 
-def read(data) -> tuple[Contents, int]:
-    """The contents of the one-image file ``data`` (the whole file) and the payload's offset."""
+def read(data) -> Contents:
+    """The contents of the one-image file ``data`` (the whole file); its payload starts at ``header_size``."""
     try:
         return _parse(data, *_checked(data))
     except Invalid as error:
