@@ -13,12 +13,12 @@ from test_api import pictures_of
 from test_cli_coding import write_pngs
 from vaezip import api
 from vaezip.cli import main
-from vaezip.pipeline.plan import ESTIMATE_IMAGES, ESTIMATE_MIN, estimate_count, estimate_subset
+from vaezip.pipeline.plan import ESTIMATE_EVERY, ESTIMATE_IMAGES, ESTIMATE_MIN, estimate_count, estimate_subset
 from vaezip.pipeline.report import mean_and_se
 
 
 def test_the_subset_costs_a_tenth_of_the_coding_and_stays_within_its_bounds():
-    assert estimate_count(10_000, 16) == 10_000 // (12 * 16)  # one picture per 12 K coded ones
+    assert estimate_count(10_000, 16) == 10_000 // (ESTIMATE_EVERY * 16) == 39  # one picture per 16 K coded ones
     assert estimate_count(1_000_000, 16) == ESTIMATE_IMAGES
     assert estimate_count(100, 16) == ESTIMATE_MIN and estimate_count(5, 16) == 5
     assert estimate_count(10_000, 0) == 0 and estimate_count(0, 16) == 0

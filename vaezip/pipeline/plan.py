@@ -49,7 +49,7 @@ from vaezip.pipeline.settings import MAX_STREAMS, MIN_STREAM_BITS
 
 ESTIMATE_IMAGES = 200  # the most pictures the report's estimates cover by default
 ESTIMATE_MIN = 8  # ... and the fewest (or all, when fewer are VAE-coded)
-ESTIMATE_EVERY = 12  # one picture estimated per ESTIMATE_EVERY * K VAE-coded ones: under 10 % of coding time
+ESTIMATE_EVERY = 16  # one picture estimated per ESTIMATE_EVERY * K VAE-coded ones: under 10 % of coding time
 PROBE_TILES = 16  # tiles looked at before a picture's every tile is estimated
 PROBE_GAIN = 0.9  # ... which must promise at least 10 % fewer bits than the whole picture model-free
 
@@ -157,9 +157,10 @@ def estimate_count(vae_pictures: int, samples: int, limit: int | None = None) ->
     """How many of ``vae_pictures`` fitting pictures the report's ``samples``-sample estimates cover.
 
     ``limit`` None: the default subset. An estimate with K samples costs about
-    K codings of the picture (K decoder passes; measured 17x at K = 16 on
-    Fashion-MNIST), so one picture in ``ESTIMATE_EVERY * K`` keeps the
-    estimates under 10 % of the coding time; at least ``ESTIMATE_MIN`` (a
+    K codings of the picture (K decoder passes; at K = 16 on Fashion-MNIST, one
+    torch thread, about 19 times its coding on 2 cores), so one picture in
+    ``ESTIMATE_EVERY * K`` keeps the estimates under 10 % of the coding
+    time, with room for a busy machine; at least ``ESTIMATE_MIN`` (a
     small archive still gets a figure), at most ``ESTIMATE_IMAGES``. A number
     caps the count instead (``vae_pictures`` or more: every one).
     """
@@ -200,9 +201,13 @@ def plan(pictures: list[Picture], model: str | None = None, estimate_samples: in
     chosen = estimate_subset(fitting, estimate_count(len(fitting), estimate_samples, estimate_images), seed)
     if chosen:
         from vaezip.models.density import estimate, zoo_density_model
+        from vaezip.pipeline.threads import torch_threads
 
         images = np.stack([pictures[i].pixels[:, :, 0] for i in chosen]).astype(np.int64)
-        result = estimate(zoo_density_model(name), images, n_samples=estimate_samples, seed=seed)
+        # the float32 network (no engine start-up, twice as fast, within 0.14 % of the integer one's -ELBO)
+        # on one torch thread (twice as fast as two on a busy 2-core machine)
+        with torch_threads(1):
+            result = estimate(zoo_density_model(name, integer=False), images, n_samples=estimate_samples, seed=seed)
         for j, i in enumerate(chosen):
             estimates[i] = (float(result.neg_elbo_bits[j]), float(result.is_bits[j]))
             if len(chosen) == len(fitting) and (
