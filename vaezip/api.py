@@ -22,6 +22,7 @@ only puts them in order.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from vaezip import format as vz
 from vaezip.images import Picture
@@ -54,7 +55,8 @@ __all__ = [
 def compress(pictures: list[Picture], model: str | None = None, batch_size: int = DEFAULT_BATCH,
              estimate_samples: int = 0, streams: int | None = None, seed: int = 0,
              sources: list[bytes | None] | None = None, particles: int = 1,
-             estimator: str = "bb-cis", version: int = vz.FORMAT_VERSION) -> tuple[bytes, Report]:
+             estimator: str = "bb-cis", version: int = vz.FORMAT_VERSION, estimate_images: int | None = None,
+             progress: Callable[[int], None] | None = None) -> tuple[bytes, Report]:
     """Code ``pictures`` into the bytes of one .vz file; see the module docstring.
 
     ``sources`` (optional, one per picture) are the PNG files the pictures
@@ -72,24 +74,43 @@ def compress(pictures: list[Picture], model: str | None = None, batch_size: int 
     file decodes on any machine. Versions 2 and 1 code with the float32
     networks as vaezip 0.2 and 0.1 did, and decode only where torch's
     kernels give this machine's results; they are kept for comparisons.
+
+    ``estimate_samples`` K > 0 reports the K-sample −ELBO and IS estimate of a
+    seeded random subset of the VAE pictures (``plan.estimate_count``; at most
+    ``estimate_images``); ``progress(n)``, if given, hears of n more pictures coded.
     """
     _check_request(pictures, batch_size, particles, streams, estimator, version)
     code_id = vz.BB_ANS if particles == 1 else ESTIMATORS[estimator]
     started = time.perf_counter()
-    name, coders, estimates, tiles = plan(pictures, model, estimate_samples, seed)
+    name, coders, estimates, tiles = plan(pictures, model, estimate_samples, seed, estimate_images)
     vae_count = coders.count(vz.CODER_VAE) + len(tiles)
     coding = Coders(name if vae_count else vz.MODEL_FREE, batch_size, particles, code_id == vz.BB_CIS, version)
+    coding.progress = progress
+    coded, sizes = _encode_runs(coding, coders, pictures, tiles, sources, streams, vae_count)
+    data = write_archive(pictures, coders, tiles, coded, coding, code_id)
+    report = build_report(pictures, coders, sizes, estimates, data, coding.model_name, estimate_samples, coded, started,
+                          seed)
+    return data, report
+
+
+def _encode_runs(coding: Coders, coders: list[int], pictures: list[Picture], tiles: dict[int, bytes],
+                 sources, streams: int | None, vae_count: int) -> tuple[list[vz.Stream], list[float]]:
+    """The coded streams and each picture's bits; ``coders`` end up as each picture was coded."""
     if streams is None:
         streams = default_streams(coding.info, vae_count) if vae_count else 1
     runs = split_runs(coders, streams)
     sizes = [0.0] * len(pictures)
-    results = in_parallel(lambda run: encode_run(coding, run, pictures, tiles, sources, sizes), runs)
-    coded = [stream for stream, _ in results]
+
+    def code(run):
+        result = encode_run(coding, run, pictures, tiles, sources, sizes)
+        if coding.progress is not None and run.coder != vz.CODER_VAE:  # VAE runs report batch by batch
+            coding.progress(run.stop - run.start)
+        return result
+
+    results = in_parallel(code, runs)
     for run, (_, coder) in zip(runs, results):
         coders[run.start:run.stop] = [coder] * (run.stop - run.start)
-    data = write_archive(pictures, coders, tiles, coded, coding, code_id)
-    report = build_report(pictures, coders, sizes, estimates, data, coding.model_name, estimate_samples, coded, started)
-    return data, report
+    return [stream for stream, _ in results], sizes
 
 
 def _check_request(pictures: list[Picture], batch_size: int, particles: int, streams: int | None,
@@ -108,17 +129,25 @@ def _check_request(pictures: list[Picture], batch_size: int, particles: int, str
         raise CodingError(f"format version must be one of {sorted(vz.WEIGHTS_ID_SIZE)}, got {version}")
 
 
-def decompress(data: bytes) -> list[Picture]:
-    """The pictures of a .vz file, each checked against its stored checksum."""
+def decompress(data: bytes, progress: Callable[[int], None] | None = None) -> list[Picture]:
+    """The pictures of a .vz file, each checked against its stored checksum; ``progress`` as in ``compress``."""
     archive = vz.read(data)
     per_picture = list(entry_for_each_picture(archive.images))
     if any(e.coder == vz.CODER_PER_TILE and e.count != 1 for e, _ in per_picture):
         raise CodingError("a per-tile image entry holds several images, which this vaezip version never writes")
     uses_vae = any(e.coder == vz.CODER_VAE or vz.CODER_VAE in e.tile_coders for e, _ in per_picture)
     coding = decoding_side(archive.header, uses_vae)
+    coding.progress = progress
     bounds = stream_pictures(archive.streams)
-    parts = in_parallel(lambda k: decode_stream(coding, archive.streams[k], per_picture[slice(*bounds[k])]),
-                        range(len(archive.streams)))
+
+    def decode(k):
+        carried = per_picture[slice(*bounds[k])]
+        pixels = decode_stream(coding, archive.streams[k], carried)
+        if progress is not None and carried and carried[0][0].coder != vz.CODER_VAE:
+            progress(len(carried))
+        return pixels
+
+    parts = in_parallel(decode, range(len(archive.streams)))
     decoded = [pixels for part in parts for pixels in part]
     pictures = [to_picture(entry, name, pixels) for (entry, name), pixels in zip(per_picture, decoded)]
     check_checksums(archive, pictures)

@@ -1,4 +1,4 @@
-"""Helpers shared by the CLI commands: error mapping and safe file writing."""
+"""Helpers shared by the CLI commands: error mapping, ``-o`` naming a directory, safe file writing."""
 
 from __future__ import annotations
 
@@ -35,6 +35,31 @@ def one_line_errors():
         raise click.ClickException(message) from None
 
 
+def inside(output: str) -> Path | None:
+    """The directory ``-o output`` says to write inside, or None when it names a file.
+
+    An existing directory, or a path ending in ``/``, is a directory (the
+    caller creates a new one when it writes); ``name/`` where ``name`` is a
+    file is an error.
+    """
+    path = Path(output)
+    if path.is_dir():
+        return path
+    if output.endswith(("/", os.sep)):
+        if path.exists():
+            raise click.ClickException(f"{output}: exists and is not a directory")
+        return path
+    return None
+
+
+def refuse_to_clobber(path: Path, force: bool) -> None:
+    """One ``Error:`` line if writing ``path`` would replace a directory, or a file without ``force``."""
+    if path.is_dir():
+        raise click.ClickException(f"{path} is a directory; name a file inside it")
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; use --force to overwrite it")
+
+
 def write_atomically(path: Path, data: bytes, force: bool) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
@@ -43,8 +68,7 @@ def write_atomically(path: Path, data: bytes, force: bool) -> None:
     ``open(path, "w")`` would give it (0o666 less the umask), or keeps those
     of the file it replaces; the temporary file's private 0o600 never shows.
     """
-    if path.exists() and not force:
-        raise click.ClickException(f"{path} exists; use --force to overwrite it")
+    refuse_to_clobber(path, force)
     mode = _mode_for(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".part")
     try:

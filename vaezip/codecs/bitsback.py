@@ -319,14 +319,16 @@ def _pushers(particles: int, coupled: bool):
 
 
 def push_stream(msg: Message, images: np.ndarray, model: LatentModel, latent: GaussianLatent, batch_size: int,
-                particles: int = 1, coupled: bool = False, sizes: np.ndarray | None = None) -> None:
+                particles: int = 1, coupled: bool = False, sizes: np.ndarray | None = None,
+                done=None) -> None:
     """Compress a stream of images: the first with its median latent, then bits-back batches
     (BB-IS with ``particles`` particles when it is over 1, coupled (BB-CIS) if ``coupled``).
     Batches that start before image ``PLAIN_START`` stay plain bits-back: the stream
     holds too few bits yet for the larger pop of importance sampling.
 
     ``sizes``, if given (float array, one per image), receives each image's share of
-    the bits: its batch's net bits split evenly.
+    the bits: its batch's net bits split evenly. ``done``, if given, is called with
+    each batch's image count once it is pushed (progress reports).
     """
     pusher = _pushers(particles, coupled)
     for i, (start, stop) in enumerate(batch_schedule(len(images), batch_size, ramp(particles, coupled))):
@@ -337,12 +339,14 @@ def push_stream(msg: Message, images: np.ndarray, model: LatentModel, latent: Ga
             pusher(msg, images[start:stop], model, latent, particles)
         if sizes is not None:
             sizes[start:stop] = (msg.num_bits() - before) / (stop - start)
+        if done is not None:
+            done(stop - start)
 
 
 def pop_stream(msg: Message, count: int, model: LatentModel, latent: GaussianLatent, batch_size: int,
-               particles: int = 1, coupled: bool = False, dtype=np.int64) -> np.ndarray:
+               particles: int = 1, coupled: bool = False, dtype=np.int64, done=None) -> np.ndarray:
     """Decompress ``count`` images pushed by ``push_stream`` (batches in reverse order),
-    as one array of ``dtype`` (which must hold the model's pixel values)."""
+    as one array of ``dtype`` (which must hold the model's pixel values); ``done`` as in ``push_stream``."""
     popper = None if particles == 1 else (pop_batch_cis if coupled else pop_batch_is)
     out = None
     schedule = batch_schedule(count, batch_size, ramp(particles, coupled))
@@ -354,4 +358,6 @@ def pop_stream(msg: Message, count: int, model: LatentModel, latent: GaussianLat
         if out is None:
             out = np.empty((count,) + batch.shape[1:], dtype=dtype)
         out[start:stop] = batch
+        if done is not None:
+            done(stop - start)
     return out if out is not None else np.empty((0,), dtype=dtype)

@@ -58,6 +58,7 @@ class Coders:
         self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
         self.model = None
         self.sha256 = bytes(32)
+        self.progress = None  # called with the VAE pictures done, batch by batch (not tiles)
         if model_name != vz.MODEL_FREE:
             from vaezip.models import zoo
 
@@ -109,14 +110,14 @@ class Coders:
             if tile_coders[k] == vz.CODER_MODEL_FREE:
                 Planar(picture.bit_depth).push(msg, np.ascontiguousarray(tiles[k]))
         vae = [tiles[k] for k in range(len(tiles)) if tile_coders[k] == vz.CODER_VAE]
-        self.push_vae(msg, np.stack(vae).astype(np.int64), [0.0] * len(vae))
+        self.push_vae(msg, np.stack(vae).astype(np.int64), [0.0] * len(vae), report=False)
 
     def pop_tiles(self, msg, height: int, width: int, bit_depth: int, tile_coders: bytes) -> np.ndarray:
         from vaezip.codecs.planar import Planar
         from vaezip.images.tiling import assemble
 
         bounds = self.tile_bounds(height, width, tile_coders)
-        vae = iter(self.pop_vae(msg, tile_coders.count(vz.CODER_VAE)))
+        vae = iter(self.pop_vae(msg, tile_coders.count(vz.CODER_VAE), report=False))
         free = [None if c == vz.CODER_VAE else Planar(bit_depth).pop(msg, shape=(b - t, r - l))
                 for c, (t, b, l, r) in zip(tile_coders, bounds)]
         tiles = [next(vae) if c == vz.CODER_VAE else tile for c, tile in zip(tile_coders, free)]
@@ -135,17 +136,18 @@ class Coders:
         return bounds
 
     # VAE pictures, with bits-back
-    def push_vae(self, msg, images: np.ndarray, sizes: list[float]) -> None:
+    def push_vae(self, msg, images: np.ndarray, sizes: list[float], report: bool = True) -> None:
+        """Push ``images`` (N, H, W) with bits-back; their bits to ``sizes``; ``report``: tell ``progress``."""
         from vaezip.codecs.bitsback import push_stream
 
         shares = np.zeros(len(images))
         push_stream(msg, images, self.model, self.latent, self.batch_size, self.particles,
-                    coupled=self.coupled, sizes=shares)
+                    coupled=self.coupled, sizes=shares, done=self.progress if report else None)
         sizes[:] = shares.tolist()
 
-    def pop_vae(self, msg, count: int) -> np.ndarray:
+    def pop_vae(self, msg, count: int, report: bool = True) -> np.ndarray:
         """``count`` images (count, H, W), uint8 (the zoo's models have 1- or 8-bit pixels)."""
         from vaezip.codecs.bitsback import pop_stream
 
         return pop_stream(msg, count, self.model, self.latent, self.batch_size, self.particles,
-                          coupled=self.coupled, dtype=np.uint8)
+                          coupled=self.coupled, dtype=np.uint8, done=self.progress if report else None)
