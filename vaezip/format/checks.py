@@ -20,6 +20,7 @@ from vaezip.format.records import (
     CODER_PER_TILE,
     CODER_VAE,
     CODERS,
+    COMPACT_MAGIC,
     ESTIMATORS,
     FORMAT_VERSION,
     KEY_CHANNELS,
@@ -123,13 +124,14 @@ def check_entry(entry: ImageEntry, model_free: bool) -> None:
         check_image_name(name)
 
 
-def check_totals(images: Sequence[ImageEntry], streams: Sequence[StreamEntry], checksums: Sequence[bytes]) -> None:
+def check_totals(images: Sequence[ImageEntry], streams: Sequence[StreamEntry], checksums: Sequence[bytes],
+                 checksum_size: int = CHECKSUM_SIZE) -> None:
     total_images = sum(entry.count for entry in images)
     require(total_images <= MAX_IMAGES, f"{total_images} images exceed the cap of {MAX_IMAGES}")
     total_pixels = sum(entry.pixels for entry in images)
     require(total_pixels <= MAX_PIXELS, f"{total_pixels} pixels exceed the cap of {MAX_PIXELS}")
     require(len(checksums) == len(images), f"{len(checksums)} checksums for {len(images)} image entries")
-    require(all(len(c) == CHECKSUM_SIZE for c in checksums), f"a checksum must be {CHECKSUM_SIZE} bytes")
+    require(all(len(c) == checksum_size for c in checksums), f"a checksum must be {checksum_size} bytes")
     require(len(streams) <= MAX_STREAMS, f"{len(streams)} streams exceed the cap of {MAX_STREAMS}")
     for stream in streams:
         check_stream(stream)
@@ -161,13 +163,14 @@ def version_text(version: Sequence[int]) -> str:
     return ".".join(str(v) for v in version)
 
 
-def check_magic(data) -> None:
+def check_magic(data) -> bool:
+    """Whether ``data`` starts with the one-image signature (True) or the signature of other files (False)."""
     head = bytes(data[: len(MAGIC)])
-    if head == MAGIC:
-        return
-    if len(head) < len(MAGIC) and MAGIC.startswith(head):
+    if head == MAGIC or head[: len(COMPACT_MAGIC)] == COMPACT_MAGIC:
+        return head != MAGIC
+    if any(len(head) < len(magic) and magic.startswith(head) for magic in (MAGIC, COMPACT_MAGIC)):
         raise TruncatedError(f"the file ends after {len(head)} bytes, inside its signature: re-copy the whole file")
-    if head.startswith(MAGIC[:7]):
+    if head.startswith(MAGIC[:7]) or head[1:3] == COMPACT_MAGIC[1:3]:
         raise CorruptError(
             "the .vz signature is damaged (line endings or high bits changed by a text-mode transfer): "
             "copy the file again in binary mode"

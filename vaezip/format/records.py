@@ -23,6 +23,8 @@ MAGIC = b"VAEZIP\x00\x89\r\n\x1a\n"  # docs/format.md, "Preamble"
 # model's integer network file (.vzn), versions 1 and 2 its float weights file (.pt).
 WEIGHTS_ID_SIZE = {1: 32, 2: 16, 3: 16}
 CHECKSUM_SIZE = 16  # bytes of sha256 kept per image entry
+SHORT_CHECKSUM_SIZE = 8  # ... and in a one-image file of version 3 (docs/format.md, "One-image files")
+COMPACT_MAGIC = b"\x89VZ\n"  # the signature of a one-image file of version 3
 
 MAX_IMAGES = 1 << 20
 MAX_PIXELS = 1 << 31

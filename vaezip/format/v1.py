@@ -32,6 +32,7 @@ _STREAM = struct.Struct("<IQI")
 # model name, the weights id, the codec parameters (12 bytes), no images, no streams
 SMALLEST_ENTRY, SMALLEST_STREAM = _ENTRY.size, _STREAM.size
 SMALLEST_BODY = 2 + WEIGHTS_ID_SIZE[VERSION] + 12 + 4 + 4
+CODED_NAMES = False  # names are written in their entries, a length byte and the bytes each
 
 
 def number(value: int, fmt: str) -> bytes:

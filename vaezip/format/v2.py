@@ -28,6 +28,7 @@ LEAD = struct.Struct("<12sHB")  # version 2 and later: magic, format_version, fl
 # name, the weights id, the codec parameters (6 bytes), no images, no streams
 SMALLEST_ENTRY, SMALLEST_STREAM = 6, 3
 SMALLEST_BODY = 2 + WEIGHTS_ID_SIZE[VERSION] + 6 + 1 + 1
+CODED_NAMES = False  # names are written in their entries, as in version 1
 
 
 def number(value: int, fmt: str) -> bytes:

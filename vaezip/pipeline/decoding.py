@@ -58,7 +58,7 @@ def _pop_pictures(coding: Coders, msg, kind: int, carried: list[tuple[vz.ImageEn
 def check_checksums(archive: vz.Archive, pictures: list[Picture]) -> None:
     """Every image entry's decoded pixels against its stored checksum."""
     for index, ((_, group), checksum) in enumerate(zip(entry_pictures(archive.images, pictures), archive.checksums)):
-        if vz.pixel_checksum([p.pixels for p in group]) != checksum:
+        if vz.pixel_checksum([p.pixels for p in group])[: len(checksum)] != checksum:  # 8 bytes in a one-image file
             raise CodingError(
                 f"decoded pixels of image entry {index} do not match their checksum. {NOT_HERE}"
             )

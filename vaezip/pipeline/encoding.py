@@ -68,5 +68,7 @@ def write_archive(pictures: list[Picture], coders: list[int], tiles: dict[int, b
         particles=coding.particles,
         version=coding.version,
     )
+    if coding.model_name == vz.MODEL_FREE and coding.version >= 3:  # codec parameters a file without a model
+        header = vz.Header(version=coding.version)                      # leaves out of its one-image form
     checksums = [vz.pixel_checksum([p.pixels for p in group]) for _, group in entry_pictures(entries, pictures)]
     return vz.write(vz.Archive(header, entries, streams, checksums))
