@@ -8,19 +8,24 @@ taking the family's function as an argument, or kernels made by a closure
 factory, were compiled again in every process). ``bitsback``
 composes the families into BB-ANS, BB-IS and BB-CIS; ``detmath`` is the
 machine-independent math; ``planar/`` the model-free coder. Only numpy,
-numba and ``vaezip.rans`` are imported.
+numba and ``vaezip.rans`` are imported, each family's module when one of
+its names is first used.
 """
 
-from vaezip.codecs.autoregressive import AutoregressiveBernoulli, AutoregressiveMixture
-from vaezip.codecs.base import Codec, Family, batch, repeat, serial
-from vaezip.codecs.bernoulli import Bernoulli
-from vaezip.codecs.betabinomial import BetaBinomial
-from vaezip.codecs.categorical import Categorical
-from vaezip.codecs.gaussian import DiscretizedGaussian, GaussianLatent
-from vaezip.codecs.logistic import DiscretizedLogistic, LogisticMixture
-from vaezip.codecs.planar import Planar
-from vaezip.codecs.uniform import Uniform, UniformBelow
-from vaezip.codecs.bitsback import LatentModel, pop_batch, pop_stream, push_batch, push_stream
+import importlib
+
+# name -> the module (under vaezip.codecs) that defines it; imported on first use (PEP 562), so
+# that a file coded model-free never imports, nor compiles, the VAE families (detmath's tables)
+_HOMES = {
+    "AutoregressiveBernoulli": "autoregressive", "AutoregressiveMixture": "autoregressive",
+    "Codec": "base", "Family": "base", "batch": "base", "repeat": "base", "serial": "base",
+    "Bernoulli": "bernoulli", "BetaBinomial": "betabinomial", "Categorical": "categorical",
+    "DiscretizedGaussian": "gaussian", "GaussianLatent": "gaussian",
+    "DiscretizedLogistic": "logistic", "LogisticMixture": "logistic", "Planar": "planar",
+    "Uniform": "uniform", "UniformBelow": "uniform",
+    "LatentModel": "bitsback", "pop_batch": "bitsback", "pop_stream": "bitsback",
+    "push_batch": "bitsback", "push_stream": "bitsback",
+}
 
 __all__ = [
     # combinators
@@ -49,3 +54,15 @@ __all__ = [
     "push_stream",
     "pop_stream",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'vaezip.codecs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vaezip.codecs.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

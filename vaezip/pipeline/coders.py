@@ -48,20 +48,20 @@ class Coders:
 
     def __init__(self, model_name: str, batch_size: int, particles: int = 1, coupled: bool = True,
                  version: int = vz.FORMAT_VERSION, info=None):
-        from vaezip.codecs import GaussianLatent
-
         self.batch_size = batch_size
         self.particles = particles
         self.coupled = coupled
         self.model_name = model_name
         self.version = version
-        self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
+        self.latent = None  # the VAE's latent codec; model-free archives never import the VAE families
         self.model = None
         self.sha256 = bytes(32)
         self.progress = None  # called with the VAE pictures done, batch by batch (not tiles)
         if model_name != vz.MODEL_FREE:
+            from vaezip.codecs import GaussianLatent
             from vaezip.models import zoo
 
+            self.latent = GaussianLatent(LATENT_BITS, POSTERIOR_PRECISION)
             # info: the weights a file names (current or retired); None: the current ones
             self.info = info or zoo.get_info(model_name)
             self.model, self.sha256 = _latent_model(self.info, version)
