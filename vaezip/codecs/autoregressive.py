@@ -168,6 +168,14 @@ def _pop_loop(state, tail, length, fillers, strict, feats, k, n, precision,
 
 
 @jit
+def _head_inputs(image, scale, shift, u):
+    """The head's inputs ``u = v * scale + shift`` of one known image's pixel values ``v``."""
+    for i in range(image.shape[0]):
+        for j in range(image.shape[1]):
+            u[i, j] = image[i, j] * scale + shift
+
+
+@jit
 def _interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, pixel,
                    starts, freqs):
     """Intervals of every pixel of known images ``x`` (the compress side)."""
@@ -178,9 +186,7 @@ def _interval_loop(x, feats, k, n, precision, conv_w, offsets, layer_wt, layer_b
     batch, height, width = x.shape
     u = np.empty((height, width))
     for b in range(batch):
-        for i in range(height):
-            for j in range(width):
-                u[i, j] = x[b, i, j] * scale + shift
+        _head_inputs(x[b], scale, shift, u)
         for i in range(height):
             for j in range(width):
                 _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, h, h2, params)
@@ -197,9 +203,7 @@ def _params_loop(x, feats, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, re
     batch, height, width = x.shape
     u = np.empty((height, width))
     for b in range(batch):
-        for i in range(height):
-            for j in range(width):
-                u[i, j] = x[b, i, j] * scale + shift
+        _head_inputs(x[b], scale, shift, u)
         for i in range(height):
             for j in range(width):
                 _head(feats[b], u, i, j, conv_w, offsets, layer_wt, layer_b, out_wt, out_b, rescale, h, h2, out[b, i, j])

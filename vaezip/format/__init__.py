@@ -43,7 +43,9 @@ import numpy as np
 
 from vaezip.format import compact, v1, v2, v3
 from vaezip.format.body import pack_body, parse_body
-from vaezip.format.checks import check_entry, check_header, check_magic, check_totals, stream_words
+from vaezip.format.checks import (
+    check_entry, check_header, check_magic, check_totals, check_whole_file, stream_words,
+)
 from vaezip.format.checksum import pixel_checksum
 from vaezip.format.errors import ContainerError, CorruptError, Invalid, TruncatedError, VersionError, corrupt
 from vaezip.format.fields import U32
@@ -147,15 +149,7 @@ def read(data) -> Archive:
         return _archive(data, contents, contents.header_size)
     preamble = _read_preamble(data)
     file_size, header_size = preamble.file_size, preamble.header_size
-    if len(data) < file_size:
-        raise TruncatedError(
-            f"the file is truncated: {len(data)} of its {file_size} bytes are present; re-copy the whole file"
-        )
-    if len(data) > file_size:
-        raise CorruptError(f"{len(data) - file_size} unexpected bytes follow the end of the .vz data")
-    (stored_crc,) = U32.unpack_from(data, file_size - 4)
-    if zlib.crc32(data[: file_size - 4]) != stored_crc:
-        raise CorruptError("the file CRC does not match: the file is corrupt; restore it from a good copy")
+    check_whole_file(data, file_size)
     return _archive(data, read_header(data), header_size)
 
 

@@ -8,6 +8,8 @@ public errors of a file that is not a .vz file or is of a later version.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from typing import Sequence
 
 import numpy as np
@@ -185,3 +187,16 @@ def check_version(version: int, flags: int, writer: tuple[int, int, int]) -> Non
             f"this .vz file uses {what} (written by vaezip {version_text(writer)}); vaezip {__version__} "
             f"reads format versions 1..{FORMAT_VERSION} only: upgrade to vaezip >= {version_text(writer)}"
         )
+
+
+def check_whole_file(data, file_size: int) -> None:
+    """``data`` is exactly ``file_size`` bytes and its last 4 are the CRC-32 of the rest (every layout's end)."""
+    if len(data) < file_size:
+        raise TruncatedError(
+            f"the file is truncated: {len(data)} of its {file_size} bytes are present; re-copy the whole file"
+        )
+    if len(data) > file_size:
+        raise CorruptError(f"{len(data) - file_size} unexpected bytes follow the end of the .vz data")
+    (stored_crc,) = struct.unpack_from("<I", data, file_size - 4)
+    if zlib.crc32(data[: file_size - 4]) != stored_crc:
+        raise CorruptError("the file CRC does not match: the file is corrupt; restore it from a good copy")

@@ -24,7 +24,7 @@ from vaezip.format.body import (
     check_flags, entry_flags, pack_kind, pack_model, pack_png_extras, pack_tables, read_kind, read_model,
     read_png_extras, read_tables,
 )
-from vaezip.format.checks import check_entry, check_totals, check_version
+from vaezip.format.checks import check_entry, check_totals, check_version, check_whole_file
 from vaezip.format.errors import CorruptError, Invalid, Short, TruncatedError, corrupt, require
 from vaezip.format.fields import U32, Cursor, varint
 from vaezip.format.names import pack_names, read_names
@@ -101,15 +101,7 @@ def _read_lead(data) -> tuple[int, int, tuple[int, int, int], int, int]:
 def _checked(data) -> tuple[int, int, tuple[int, int, int], int, int]:
     """The lead of a whole, intact file: its size and CRC-32 checked."""
     version, flags, writer, file_size, lead_size = _read_lead(data)
-    if len(data) < file_size:
-        raise TruncatedError(
-            f"the file is truncated: {len(data)} of its {file_size} bytes are present; re-copy the whole file"
-        )
-    if len(data) > file_size:
-        raise CorruptError(f"{len(data) - file_size} unexpected bytes follow the end of the .vz data")
-    (stored_crc,) = U32.unpack_from(data, file_size - 4)
-    if zlib.crc32(data[: file_size - 4]) != stored_crc:
-        raise CorruptError("the file CRC does not match: the file is corrupt; restore it from a good copy")
+    check_whole_file(data, file_size)
     return version, flags, writer, file_size, lead_size
 
 
